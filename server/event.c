@@ -1,0 +1,459 @@
+/*
+ * event.c -- listeners, the poller, the worker pool and the timers.
+ *
+ *     [server]
+ *     workers = 16              # threads that run session steps
+ *     max-connections = 4096    # more are answered 421 4.7.0 and closed
+ *
+ * Like httpd's event MPM: the main thread owns one epoll pollset holding
+ * the listening sockets and every idle connection.  When a connection is
+ * readable it leaves the pollset and a worker thread (apr_thread_pool)
+ * runs one session step; afterwards the worker puts it back.  An idle
+ * connection costs its buffers, never a thread.
+ *
+ * Timers live in one skiplist ordered by deadline: the idle timeout of
+ * every connection in the pollset, and the wake-up of connections that
+ * are being tarpitted after an error (session.errors.wait).  The poller
+ * sleeps until the nearest deadline.
+ *
+ * SIGTERM/SIGINT stop the server: listeners close, idle sessions get
+ * 421 4.3.2, busy ones finish their step first (nothing answered 250 is
+ * ever lost: the 250 follows the commit).
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <apr_poll.h>
+#include <apr_thread_pool.h>
+#include <apr_skiplist.h>
+#include <apr_atomic.h>
+#include <apr_strings.h>
+
+#include "session_core.h"
+
+#define HR_STOP_GRACE apr_time_from_sec(10)
+
+typedef enum { EV_START, EV_READ, EV_TIMEOUT, EV_WAKE, EV_STOP } hr_event;
+
+typedef struct hr_listen {
+    int is_listener;            /* first member: tells pollset data apart */
+    apr_socket_t *sock;
+    const hr_listener *listener;
+} hr_listen;
+
+typedef struct hr_conn {
+    int is_listener;            /* 0 */
+    hr_session *session;
+    apr_pool_t *pool;
+    apr_pollfd_t pfd;
+    apr_time_t deadline;
+    int sleeping;               /* the deadline is a wake-up */
+    int in_pollset;
+    int in_timers;
+    hr_event event;
+} hr_conn;
+
+static struct {
+    hr_server *srv;
+    apr_pool_t *pool;
+    apr_pollset_t *pollset;
+    apr_thread_pool_t *workers;
+    apr_thread_mutex_t *lock;   /* pollset membership and timers */
+    apr_skiplist *timers;
+    apr_array_header_t *listens;
+    volatile apr_uint32_t connections;
+    volatile int stopping;
+    int max_connections;
+} loop;
+
+static int timer_compare(void *a, void *b)
+{
+    hr_conn *x = a, *y = b;
+    if (x->deadline != y->deadline) {
+        return x->deadline < y->deadline ? -1 : 1;
+    }
+    return x == y ? 0 : (x < y ? -1 : 1);
+}
+
+int hr_event_listen(hr_server *srv, apr_pool_t *p, apr_array_header_t *errors)
+{
+    int i, j;
+
+    loop.listens = apr_array_make(p, 4, sizeof(hr_listen *));
+    for (i = 0; i < srv->listeners->nelts; i++) {
+        hr_listener *l = APR_ARRAY_IDX(srv->listeners, i, hr_listener *);
+        for (j = 0; j < l->binds->nelts; j++) {
+            const char *bind = APR_ARRAY_IDX(l->binds, j, const char *);
+            char *host, *scope;
+            apr_port_t port;
+            apr_sockaddr_t *sa;
+            apr_socket_t *sock;
+            apr_status_t rv;
+            char err[128];
+            hr_listen *hl;
+
+            rv = apr_parse_addr_port(&host, &scope, &port, bind, p);
+            if (rv == APR_SUCCESS) {
+                rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, port, 0, p);
+            }
+            if (rv == APR_SUCCESS) {
+                rv = apr_socket_create(&sock, sa->family, SOCK_STREAM,
+                                       APR_PROTO_TCP, p);
+            }
+            if (rv == APR_SUCCESS) {
+                apr_socket_opt_set(sock, APR_SO_REUSEADDR, 1);
+                if (sa->family == APR_INET6) {
+                    apr_socket_opt_set(sock, APR_IPV6_V6ONLY, 1);
+                }
+                rv = apr_socket_bind(sock, sa);
+            }
+            if (rv == APR_SUCCESS) {
+                rv = apr_socket_listen(sock, 511);
+            }
+            if (rv != APR_SUCCESS) {
+                APR_ARRAY_PUSH(errors, char *) = apr_psprintf(
+                    p, "listener %s: cannot listen on %s: %s", l->id, bind,
+                    apr_strerror(rv, err, sizeof(err)));
+                continue;
+            }
+            apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
+            apr_socket_timeout_set(sock, 0);
+            hl = apr_pcalloc(p, sizeof(*hl));
+            hl->is_listener = 1;
+            hl->sock = sock;
+            hl->listener = l;
+            APR_ARRAY_PUSH(loop.listens, hr_listen *) = hl;
+            hr_log(HR_LOG_NOTICE, "listening on %s (%s, %s)", bind, l->id,
+                   l->lmtp ? "lmtp" : "smtp");
+        }
+    }
+    return errors->nelts ? -1 : 0;
+}
+
+static void dispatch(hr_conn *conn, hr_event ev);
+
+/* Put a connection back: into the pollset, or asleep (tarpit). */
+static void rearm(hr_conn *conn)
+{
+    hr_session *s = conn->session;
+    hr_session_core *c = HR_SCORE(s);
+    apr_int64_t timeout = 300000;
+    apr_time_t now = apr_time_now();
+
+    if (c->io->pending(c->io)) {
+        dispatch(conn, EV_READ);   /* decrypted input is waiting */
+        return;
+    }
+    hr_session_int(s, "session.timeout", &timeout);
+    apr_thread_mutex_lock(loop.lock);
+    if (loop.stopping) {
+        apr_thread_mutex_unlock(loop.lock);
+        dispatch(conn, EV_STOP);
+        return;
+    }
+    if (c->delay > 0) {
+        conn->sleeping = 1;
+        conn->deadline = now + c->delay;
+    }
+    else {
+        conn->sleeping = 0;
+        conn->deadline = now + apr_time_from_msec(timeout);
+        if (c->hard_deadline && conn->deadline > c->hard_deadline) {
+            conn->deadline = c->hard_deadline;
+        }
+        conn->pfd.reqevents = APR_POLLIN;
+        if (apr_pollset_add(loop.pollset, &conn->pfd) == APR_SUCCESS) {
+            conn->in_pollset = 1;
+        }
+    }
+    apr_skiplist_insert(loop.timers, conn);
+    conn->in_timers = 1;
+    apr_thread_mutex_unlock(loop.lock);
+}
+
+/* Take a connection out of the pollset and the timers (lock held). */
+static void unarm(hr_conn *conn)
+{
+    if (conn->in_pollset) {
+        apr_pollset_remove(loop.pollset, &conn->pfd);
+        conn->in_pollset = 0;
+    }
+    if (conn->in_timers) {
+        apr_skiplist_remove(loop.timers, conn, NULL);
+        conn->in_timers = 0;
+    }
+}
+
+static void conn_finish(hr_conn *conn)
+{
+    hr_session_end(conn->session);
+    apr_pool_destroy(conn->pool);   /* closes the socket */
+    apr_atomic_dec32(&loop.connections);
+}
+
+/* A worker runs one step of a session. */
+static void *APR_THREAD_FUNC conn_task(apr_thread_t *thread, void *data)
+{
+    hr_conn *conn = data;
+    hr_session *s = conn->session;
+    int close = 0;
+
+    switch (conn->event) {
+    case EV_START:
+        close = hr_session_start(s);
+        break;
+    case EV_TIMEOUT:
+        if (HR_SCORE(s)->hard_deadline &&
+            apr_time_now() >= HR_SCORE(s)->hard_deadline) {
+            hr_session_abort(s, 421, "4.4.2", "Session too long, closing "
+                             "connection");
+        }
+        else {
+            /* RFC 5321 §4.5.3.2: the server may time out an idle client */
+            hr_session_abort(s, 421, "4.4.2", "Timeout, closing connection");
+        }
+        close = 1;
+        break;
+    case EV_STOP:
+        hr_session_abort(s, 421, "4.3.2", "Service shutting down, closing "
+                         "connection");
+        close = 1;
+        break;
+    case EV_READ:
+    case EV_WAKE:
+        close = hr_session_step(s);
+        break;
+    }
+    if (close) {
+        conn_finish(conn);
+    }
+    else {
+        rearm(conn);
+    }
+    return NULL;
+}
+
+static void dispatch(hr_conn *conn, hr_event ev)
+{
+    conn->event = ev;
+    if (apr_thread_pool_push(loop.workers, conn_task, conn,
+                             APR_THREAD_TASK_PRIORITY_NORMAL, NULL)
+        != APR_SUCCESS) {
+        conn_task(NULL, conn);   /* XXX: no thread to be had: run here */
+    }
+}
+
+/* Accept what is waiting on one listener. */
+static void accept_connections(hr_listen *hl)
+{
+    int n;
+
+    for (n = 0; n < 64; n++) {
+        apr_pool_t *p;
+        apr_socket_t *client;
+        hr_conn *conn;
+        apr_int64_t duration = 0;
+
+        if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS) {
+            return;
+        }
+        if (apr_socket_accept(&client, hl->sock, p) != APR_SUCCESS) {
+            apr_pool_destroy(p);
+            return;
+        }
+        apr_socket_opt_set(client, APR_SO_NONBLOCK, 1);
+        apr_socket_timeout_set(client, 0);
+        if (apr_atomic_read32(&loop.connections) >=
+            (apr_uint32_t)loop.max_connections) {
+            static const char busy[] =
+                "421 4.7.0 Too many connections, try again later\r\n";
+            apr_size_t len = sizeof(busy) - 1;
+            apr_socket_send(client, busy, &len);
+            apr_pool_destroy(p);
+            continue;
+        }
+        apr_atomic_inc32(&loop.connections);
+        conn = apr_pcalloc(p, sizeof(*conn));
+        conn->pool = p;
+        conn->session = hr_session_create(loop.srv, hl->listener, client, p);
+        conn->session->core->event = conn;
+        conn->pfd.p = p;
+        conn->pfd.desc_type = APR_POLL_SOCKET;
+        conn->pfd.desc.s = client;
+        conn->pfd.client_data = conn;
+        if (hr_session_int(conn->session, "session.duration", &duration) &&
+            duration > 0) {
+            conn->session->core->hard_deadline =
+                apr_time_now() + apr_time_from_msec(duration);
+        }
+        dispatch(conn, EV_START);
+    }
+}
+
+/* Dispatch every connection whose deadline passed. */
+static void expire_timers(void)
+{
+    apr_time_t now = apr_time_now();
+    hr_conn *due[64];
+    int n = 0, i;
+
+    apr_thread_mutex_lock(loop.lock);
+    while (n < 64) {
+        hr_conn *conn = apr_skiplist_peek(loop.timers);
+        if (conn == NULL || conn->deadline > now) {
+            break;
+        }
+        unarm(conn);
+        due[n++] = conn;
+    }
+    apr_thread_mutex_unlock(loop.lock);
+    for (i = 0; i < n; i++) {
+        dispatch(due[i], due[i]->sleeping ? EV_WAKE : EV_TIMEOUT);
+    }
+}
+
+/* How long the poller may sleep: until the nearest deadline, at most 1s. */
+static apr_interval_time_t poll_timeout(void)
+{
+    apr_interval_time_t t = apr_time_from_sec(1);
+    hr_conn *next;
+
+    apr_thread_mutex_lock(loop.lock);
+    next = apr_skiplist_peek(loop.timers);
+    if (next != NULL) {
+        apr_time_t left = next->deadline - apr_time_now();
+        t = left < 0 ? 0 : (left < t ? left : t);
+    }
+    apr_thread_mutex_unlock(loop.lock);
+    return t;
+}
+
+/* Did SIGTERM/SIGINT arrive?  (They are blocked and collected here.) */
+static int stop_requested(void)
+{
+    sigset_t set;
+    siginfo_t info;
+    struct timespec zero = {0, 0};
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return sigtimedwait(&set, &info, &zero) > 0;
+}
+
+/* Stop: close listeners, 421 to idle sessions, wait for busy ones. */
+static void stop_everything(void)
+{
+    apr_time_t until = apr_time_now() + HR_STOP_GRACE;
+    int i;
+
+    hr_log(HR_LOG_NOTICE, "stopping: %u connections",
+           apr_atomic_read32(&loop.connections));
+    for (i = 0; i < loop.listens->nelts; i++) {
+        hr_listen *hl = APR_ARRAY_IDX(loop.listens, i, hr_listen *);
+        apr_socket_close(hl->sock);
+    }
+    apr_thread_mutex_lock(loop.lock);
+    loop.stopping = 1;
+    for (;;) {
+        hr_conn *conn = apr_skiplist_peek(loop.timers);
+        if (conn == NULL) {
+            break;
+        }
+        unarm(conn);
+        apr_thread_mutex_unlock(loop.lock);
+        dispatch(conn, EV_STOP);
+        apr_thread_mutex_lock(loop.lock);
+    }
+    apr_thread_mutex_unlock(loop.lock);
+    while (apr_atomic_read32(&loop.connections) > 0 &&
+           apr_time_now() < until) {
+        apr_sleep(apr_time_from_msec(20));
+    }
+    apr_thread_pool_destroy(loop.workers);
+}
+
+/* A constant integer setting within [lo, hi] (unchanged otherwise). */
+static void server_int(hr_server *srv, const char *path, apr_int64_t lo,
+                       apr_int64_t hi, apr_int64_t *out)
+{
+    const hr_expr *e = hr_setting(srv, path);
+    const hr_value *v = e ? hr_expr_eval(e, NULL, NULL) : NULL;
+
+    if (v && v->type == HR_VAL_INTEGER && v->u.i >= lo && v->u.i <= hi) {
+        *out = v->u.i;
+    }
+}
+
+int hr_event_run(hr_server *srv, apr_pool_t *p)
+{
+    apr_int64_t workers = 16, maxconn = 4096;
+    sigset_t set;
+    int i;
+
+    loop.srv = srv;
+    loop.pool = p;
+    server_int(srv, "server.workers", 1, 1024, &workers);
+    server_int(srv, "server.max-connections", 1, 1000000, &maxconn);
+    loop.max_connections = (int)maxconn;
+
+    /* Signals are collected by the poller, never delivered to workers. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    apr_thread_mutex_create(&loop.lock, APR_THREAD_MUTEX_DEFAULT, p);
+    apr_skiplist_init(&loop.timers, p);
+    apr_skiplist_set_compare(loop.timers, timer_compare, timer_compare);
+    if (apr_pollset_create_ex(&loop.pollset,
+                              (apr_uint32_t)maxconn + loop.listens->nelts, p,
+                              APR_POLLSET_THREADSAFE, APR_POLLSET_DEFAULT)
+        != APR_SUCCESS ||
+        apr_thread_pool_create(&loop.workers, 2, (apr_size_t)workers, p)
+        != APR_SUCCESS) {
+        hr_log(HR_LOG_ERR, "cannot create the poller or the workers");
+        return 1;
+    }
+    for (i = 0; i < loop.listens->nelts; i++) {
+        hr_listen *hl = APR_ARRAY_IDX(loop.listens, i, hr_listen *);
+        apr_pollfd_t pfd = {p, APR_POLL_SOCKET, APR_POLLIN, 0, {NULL}, hl};
+        pfd.desc.s = hl->sock;
+        apr_pollset_add(loop.pollset, &pfd);
+    }
+    hr_log(HR_LOG_NOTICE, "Herald %s ready, %d workers", HERALD_VERSION,
+           (int)workers);
+
+    while (!stop_requested()) {
+        const apr_pollfd_t *ready;
+        apr_int32_t n = 0;
+
+        if (apr_pollset_poll(loop.pollset, poll_timeout(), &n, &ready)
+            == APR_SUCCESS) {
+            for (i = 0; i < n; i++) {
+                int *tag = ready[i].client_data;
+                hr_conn *conn;
+
+                if (*tag) {
+                    accept_connections((hr_listen *)tag);
+                    continue;
+                }
+                conn = (hr_conn *)tag;
+                apr_thread_mutex_lock(loop.lock);
+                if (!conn->in_pollset) {
+                    apr_thread_mutex_unlock(loop.lock);
+                    continue;   /* already taken by a timer */
+                }
+                unarm(conn);
+                apr_thread_mutex_unlock(loop.lock);
+                dispatch(conn, EV_READ);
+            }
+        }
+        expire_timers();
+    }
+    stop_everything();
+    hr_log(HR_LOG_NOTICE, "stopped");
+    return 0;
+}

@@ -1,0 +1,162 @@
+/*
+ * main.c -- the herald command: run the server, check a configuration,
+ * list modules, inspect the queue.
+ *
+ *     herald -f FILE            run in the foreground
+ *     herald -f FILE -t         check the configuration: exit 0, or 1 with
+ *                               every error as FILE:LINE: message
+ *     herald -f FILE -M         list loaded modules and what they own
+ *     herald -f FILE queue list [--json]
+ *     herald -f FILE queue show ID [--json]
+ *     herald -V                 version
+ *
+ * Without -f the installed configuration is used
+ * ($sysconfdir/herald/herald.toml).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <apr_general.h>
+#include <apr_getopt.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+
+#include "hr_core.h"
+#include "spool.h"
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: herald [-f FILE] [-t | -M | -d]\n"
+            "       herald [-f FILE] queue list [--json]\n"
+            "       herald [-f FILE] queue show ID [--json]\n"
+            "       herald -V\n"
+            "  -f FILE  configuration (default %s/herald.toml)\n"
+            "  -t       check the configuration and exit\n"
+            "  -M       list the loaded modules and what they own\n"
+            "  -d       log debug detail\n"
+            "  -V       print the version\n",
+            HR_SYSCONF_DIR);
+}
+
+static void print_lines(const char *prefix, apr_array_header_t *lines)
+{
+    int i;
+    for (i = 0; i < lines->nelts; i++) {
+        fprintf(stderr, "%s%s\n", prefix, APR_ARRAY_IDX(lines, i, char *));
+    }
+}
+
+/* Write the pid file when server.pid-file is set. */
+static int write_pid_file(hr_server *srv, apr_pool_t *p)
+{
+    const hr_value *v = hr_value_lookup(srv->config, "server.pid-file");
+    apr_file_t *f;
+
+    if (v == NULL || v->type != HR_VAL_STRING || v->u.s[0] == '\0') {
+        return 0;
+    }
+    if (apr_file_open(&f, v->u.s, APR_FOPEN_WRITE | APR_FOPEN_CREATE |
+                      APR_FOPEN_TRUNCATE, APR_FPROT_OS_DEFAULT, p)
+        != APR_SUCCESS) {
+        hr_log(HR_LOG_ERR, "cannot write pid file %s", v->u.s);
+        return -1;
+    }
+    apr_file_printf(f, "%d\n", (int)getpid());
+    apr_file_close(f);
+    return 0;
+}
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *pool;
+    apr_getopt_t *opt;
+    apr_array_header_t *errors;
+    const char *file = HR_SYSCONF_DIR "/herald.toml";
+    const char *arg;
+    int check = 0, list_modules = 0, debug = 0, queue_cmd;
+    hr_server *srv;
+    const char *why = NULL;
+    apr_status_t rv;
+    char ch;
+
+    if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS) {
+        fprintf(stderr, "herald: cannot initialize APR\n");
+        return 1;
+    }
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    apr_getopt_init(&opt, pool, argc, argv);
+    while ((rv = apr_getopt(opt, "f:tMVdh", &ch, &arg)) == APR_SUCCESS) {
+        switch (ch) {
+        case 'f':
+            file = arg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'M':
+            list_modules = 1;
+            break;
+        case 'd':
+            debug = 1;
+            break;
+        case 'V':
+            printf("Herald %s (module API %d.%d)\n", HERALD_VERSION,
+                   HR_API_MAJOR, HR_API_MINOR);
+            return 0;
+        default:
+            usage();
+            return 2;
+        }
+    }
+    if (rv != APR_EOF) {
+        usage();
+        return 2;
+    }
+    queue_cmd = opt->ind < argc && strcmp(argv[opt->ind], "queue") == 0;
+    if (opt->ind < argc && !queue_cmd) {
+        usage();
+        return 2;
+    }
+    hr_log_init("stderr", debug ? HR_LOG_DEBUG : HR_LOG_INFO);
+
+    errors = apr_array_make(pool, 8, sizeof(char *));
+    srv = hr_config_load(pool, file, !queue_cmd, errors);
+    if (srv == NULL) {
+        print_lines("", errors);
+        fprintf(stderr, "herald: %d error(s) in the configuration\n",
+                errors->nelts);
+        return 1;
+    }
+    print_lines("warning: ", HR_CORE(srv)->warnings);
+    if (queue_cmd) {
+        return hr_queue_cli(pool, srv->spool_dir, argc - opt->ind,
+                            argv + opt->ind);
+    }
+    if (check) {
+        printf("%s: configuration OK\n", file);
+        return 0;
+    }
+    if (list_modules) {
+        hr_modules_print(srv);
+        return 0;
+    }
+    if (hr_spool_init(pool, srv->spool_dir, &why) != 0) {
+        hr_log(HR_LOG_ERR, "spool %s: %s", srv->spool_dir, why);
+        return 1;
+    }
+    if (srv->listeners->nelts == 0) {
+        hr_log(HR_LOG_ERR, "%s: no [server.listener.<id>] configured", file);
+        return 1;
+    }
+    if (hr_event_listen(srv, pool, errors) != 0) {
+        print_lines("", errors);
+        return 1;
+    }
+    if (write_pid_file(srv, pool) != 0) {
+        return 1;
+    }
+    return hr_event_run(srv, pool);
+}
