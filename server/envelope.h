@@ -43,9 +43,6 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
-/* XXX: herald.h uses apr_port_t without including its header. */
-#include <apr_network_io.h>
-
 #include "herald.h"
 
 #ifdef __cplusplus

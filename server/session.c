@@ -376,6 +376,13 @@ HR_DECLARE(void) hr_session_read_octets(hr_session *s, apr_off_t count,
     c->octets_baton = baton;
 }
 
+HR_DECLARE(void) hr_session_read_line(hr_session *s, hr_line_fn *fn,
+                                      void *baton)
+{
+    HR_SCORE(s)->line_fn = fn;
+    HR_SCORE(s)->line_baton = baton;
+}
+
 /* --------------------------------------------------------------- dispatch */
 
 /* The session's line-length limit, kept within the input buffer. */
@@ -549,7 +556,15 @@ static void process_input(hr_session *s)
             len--;
         }
         start[len] = '\0';
-        flags = dispatch_line(s, start, len);
+        if (c->line_fn != NULL) {
+            hr_line_fn *fn = c->line_fn;
+            c->line_fn = NULL;
+            fn(s, start, len, c->line_baton);
+            flags = HR_VERB_GROUP_END;
+        }
+        else {
+            flags = dispatch_line(s, start, len);
+        }
 
         if (c->mode == HR_IN_COMMAND && c->in_start < c->in_end &&
             !hr_session_advertised(s, "PIPELINING") && !c->closing) {

@@ -50,6 +50,8 @@ struct hr_session_core {
     hr_octets_fn *octets_data;
     hr_octets_done_fn *octets_done;
     void *octets_baton;
+    hr_line_fn *line_fn;         /* next line goes here (SASL) */
+    void *line_baton;
 
     /* output */
     char *out;

@@ -457,6 +457,9 @@ int hr_parse_mail_rcpt(apr_pool_t *p, const char *args, const char *kind,
     if (why == NULL) {
         why = &dummy;
     }
+    if (args == NULL) {
+        args = "";
+    }
     memset(path, 0, sizeof(*path));
     if (strcasecmp(kind, "TO") == 0) {
         flags |= HR_PATH_ALLOW_POSTMASTER;  /* RFC 5321 §4.1.1.3 */
@@ -467,7 +470,7 @@ int hr_parse_mail_rcpt(apr_pool_t *p, const char *args, const char *kind,
     }
     s = args + klen + 1;
     if (*s == ' ') {
-        s++;                    /* compromise: see smtp_parse.h */
+        s++;                    /* XXX compromise: see smtp_parse.h */
     }
     if (*s != '<') {
         *why = apr_psprintf(p, "Syntax: %s:<address> [parameters]", kind);

@@ -95,7 +95,7 @@ int hr_parse_command(apr_pool_t *p, const char *line, const char **verb,
  * RCPT ("TO:<path> [SP params]", @kind "TO").  @kind is matched without
  * regard to case and must be followed by ':'.
  *
- * Compromise: RFC 5321 §4.1.2 has no space after the colon, but
+ * XXX compromise: RFC 5321 §4.1.2 has no space after the colon, but
  * "MAIL FROM: <a@b>" is common; exactly one space there is tolerated (as
  * Postfix does).  Spaces between and after parameters are tolerated.
  *

@@ -89,6 +89,7 @@ typedef struct {
     int line;
     int nerrors;                /* errors added by this parse */
     int depth;                  /* nesting of arrays and inline tables */
+    int error_depth;            /* depth at the last error */
     hr_value *root;
     hr_table *current;          /* where `key = value` lines go */
     const char *current_path;   /* its name, for messages ("" = root) */
@@ -121,6 +122,7 @@ static void toml_error(toml_parser *P, int line, const char *fmt, ...)
     APR_ARRAY_PUSH(P->errors, char *) =
         apr_psprintf(pool, "%s:%d: %s", P->file, line, msg);
     P->nerrors++;
+    P->error_depth = P->depth;
 }
 
 /*
@@ -471,6 +473,72 @@ static int skip_ws_comments_newlines(toml_parser *P)
     }
 }
 
+/* Skip a string of any kind without decoding it (error recovery). */
+static void skip_string_raw(toml_parser *P)
+{
+    char quote = *P->pos;
+    int multi = (peek_at(P, 1) == quote && peek_at(P, 2) == quote);
+
+    P->pos += multi ? 3 : 1;
+    while (P->pos < P->end) {
+        char c = *P->pos;
+
+        if (c == quote && (!multi || (peek_at(P, 1) == quote
+                                      && peek_at(P, 2) == quote))) {
+            P->pos += multi ? 3 : 1;
+            return;
+        }
+        if (c == '\\' && quote == '"' && P->pos + 1 < P->end) {
+            P->pos++;
+            c = *P->pos;
+        }
+        if (c == '\n') {
+            if (!multi) {
+                return;
+            }
+            P->line++;
+        }
+        P->pos++;
+    }
+}
+
+/*
+ * After an error inside @open arrays or inline tables, skip to the
+ * bracket that closes the outermost one (strings and comments skipped
+ * whole), so that its remaining lines are not reported again as bad
+ * statements of their own.
+ */
+static void skip_open_brackets(toml_parser *P, int open)
+{
+    while (open > 0 && P->pos < P->end) {
+        switch (*P->pos) {
+        case '"':
+        case '\'':
+            skip_string_raw(P);
+            continue;
+        case '#':
+            while (P->pos < P->end && *P->pos != '\n') {
+                P->pos++;
+            }
+            continue;
+        case '\n':
+            P->line++;
+            break;
+        case '[':
+        case '{':
+            open++;
+            break;
+        case ']':
+        case '}':
+            open--;
+            break;
+        default:
+            break;
+        }
+        P->pos++;
+    }
+}
+
 /* After a statement: blanks, an optional comment, then end of line. */
 static int end_of_statement(toml_parser *P, const char *what)
 {
@@ -554,8 +622,8 @@ static int decode_unicode_escape(toml_parser *P, toml_buf *b)
     }
     P->pos += digits + 1;
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        toml_error(P, P->line, "invalid escape: U+%lX is not a Unicode "
-                   "scalar value", cp);
+        toml_error(P, P->line, "invalid escape: U+%X is not a Unicode "
+                   "scalar value", (unsigned)cp);
         return -1;
     }
     if (cp == 0) {
@@ -848,14 +916,15 @@ static apr_array_header_t *parse_key(toml_parser *P, const char **display)
 static int parse_integer(const char *s, apr_int64_t *out)
 {
     apr_uint64_t acc = 0, limit = APR_INT64_MAX;
-    int base = 10, negative = 0, prev_digit = 0, ndigits = 0;
+    int base = 10, negative = 0, has_sign = 0, prev_digit = 0, ndigits = 0;
 
     if (*s == '+' || *s == '-') {
         negative = (*s == '-');
+        has_sign = 1;
         s++;
     }
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
-        if (s[-1] == '+' || s[-1] == '-') {
+        if (has_sign) {
             return -1;      /* TOML 1.0: no sign on prefixed integers */
         }
         base = (s[1] == 'x') ? 16 : (s[1] == 'o') ? 8 : 2;
@@ -1166,7 +1235,7 @@ static hr_value *parse_word(toml_parser *P, int line)
     }
     word = (tok[0] == '+' || tok[0] == '-') ? tok + 1 : tok;
     if (strcmp(word, "inf") != 0 && strcmp(word, "nan") != 0
-        && apr_isalpha(tok[0])) {
+        && (apr_isalpha(tok[0]) || tok[0] == '_')) {
         toml_error(P, line, "invalid value '%s' (strings must be quoted)",
                    show(P, tok, len));
         return NULL;
@@ -1660,8 +1729,12 @@ int hr_toml_parse(apr_pool_t *p, const char *file, const char *text,
             rc = -1;
         }
         if (rc != 0) {
+            if (P->error_depth > 0) {
+                skip_open_brackets(P, P->error_depth);
+            }
             skip_line(P);
         }
+        P->error_depth = 0;
     }
     apr_pool_destroy(P->work);
     return P->nerrors;

@@ -238,6 +238,17 @@ HR_DECLARE(void) hr_session_read_octets(hr_session *s, apr_off_t count,
                                         hr_octets_done_fn *on_done,
                                         void *baton);
 
+/**
+ * The next input line goes to @fn instead of the command dispatcher (for
+ * SASL exchanges, RFC 4954 §4).  @line is NUL-terminated without its
+ * CRLF; @fn queues the reply and may call hr_session_read_line() again.
+ * Over-long lines still get 500 5.5.2.
+ */
+typedef void hr_line_fn(hr_session *s, const char *line, apr_size_t len,
+                        void *baton);
+HR_DECLARE(void) hr_session_read_line(hr_session *s, hr_line_fn *fn,
+                                      void *baton);
+
 /** Reset the transaction (RSET semantics: runs the reset hook). */
 HR_DECLARE(void) hr_session_reset_txn(hr_session *s);
 

@@ -10,7 +10,9 @@
  * with PCRE2 (and its JIT when available); they are freed with the
  * program's pool.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -265,14 +267,9 @@ static const struct {
 
 static const char *const relops[] = { "gt", "ge", "lt", "le", "eq", "ne" };
 
-static void free_regex(void *code)
-{
-    pcre2_code_free(code);
-}
-
 static apr_status_t free_regex_cleanup(void *code)
 {
-    free_regex(code);
+    pcre2_code_free(code);
     return APR_SUCCESS;
 }
 

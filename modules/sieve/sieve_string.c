@@ -12,6 +12,7 @@
  * every string is a constant.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 

@@ -36,15 +36,21 @@ def free_port():
 
 
 def herald_bin():
-    return os.path.join(PREFIX, "sbin", "herald")
+    """The installed binary, or the one in the build folder."""
+    installed = os.path.join(PREFIX, "sbin", "herald")
+    return installed if os.path.exists(installed) else \
+        os.path.join(BUILD, "herald")
 
 
-def module_dir():
-    return os.path.join(PREFIX, "lib", "herald", "modules")
-
-
-def test_module_dir():
-    return os.path.join(BUILD, "test", "modules", ".libs")
+def module_dirs():
+    """Installed modules first, then any built in the build folder (so a
+    module can be tried with `make herald modules/x/mod_x.la` alone)."""
+    dirs = [os.path.join(PREFIX, "lib", "herald", "modules"),
+            os.path.join(BUILD, "test", "modules", ".libs")]
+    for root, subdirs, _ in os.walk(os.path.join(BUILD, "modules")):
+        if os.path.basename(root) == ".libs":
+            dirs.append(root)
+    return dirs
 
 
 class Client:
@@ -125,7 +131,7 @@ class Herald:
         self.log_path = os.path.join(self.dir, "herald.log")
         moddir = os.path.join(self.dir, "modules")
         os.mkdir(moddir)
-        for src_dir in (module_dir(), test_module_dir()):
+        for src_dir in module_dirs():
             if not os.path.isdir(src_dir):
                 continue
             for name in os.listdir(src_dir):
