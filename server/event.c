@@ -19,6 +19,14 @@
  * SIGTERM/SIGINT stop the server: listeners close, idle sessions get
  * 421 4.3.2, busy ones finish their step first (nothing answered 250 is
  * ever lost: the 250 follows the commit).
+ *
+ * SIGHUP reloads: the new configuration is loaded and checked first (on
+ * any error the old one stays, and every error is logged).  Then, with
+ * the workers paused between steps (a rwlock), the hooks are swapped,
+ * listeners whose address did not change keep their socket, new ones
+ * open, removed ones close, and new sessions start on the new generation.
+ * Sessions in flight finish on the generation they started with, which is
+ * destroyed when its last session ends.
  */
 #include <signal.h>
 #include <string.h>
@@ -28,6 +36,7 @@
 #include <apr_skiplist.h>
 #include <apr_atomic.h>
 #include <apr_strings.h>
+#include <apr_thread_rwlock.h>
 
 #include "session_core.h"
 
@@ -39,6 +48,8 @@ typedef struct hr_listen {
     int is_listener;            /* first member: tells pollset data apart */
     apr_socket_t *sock;
     const hr_listener *listener;
+    const char *bind;           /* "ip:port" as configured */
+    int keep;                   /* still wanted by the new generation */
 } hr_listen;
 
 typedef struct hr_conn {
@@ -61,6 +72,8 @@ static struct {
     apr_thread_mutex_t *lock;   /* pollset membership and timers */
     apr_skiplist *timers;
     apr_array_header_t *listens;
+    apr_thread_rwlock_t *generation_lock; /* steps read, reload writes */
+    apr_array_header_t *retired;          /* old generations, hr_server * */
     volatile apr_uint32_t connections;
     volatile int stopping;
     int max_connections;
@@ -75,23 +88,20 @@ static int timer_compare(void *a, void *b)
     return x == y ? 0 : (x < y ? -1 : 1);
 }
 
-int hr_event_listen(hr_server *srv, apr_pool_t *p, apr_array_header_t *errors)
+/* Open one listening socket; NULL with an error appended on failure. */
+static hr_listen *open_listen(const hr_listener *l, const char *bind,
+                              apr_pool_t *p, apr_array_header_t *errors)
 {
-    int i, j;
+    char *host, *scope;
+    apr_port_t port;
+    apr_sockaddr_t *sa;
+    apr_socket_t *sock;
+    apr_status_t rv;
+    char err[128];
+    hr_listen *hl;
 
-    loop.listens = apr_array_make(p, 4, sizeof(hr_listen *));
-    for (i = 0; i < srv->listeners->nelts; i++) {
-        hr_listener *l = APR_ARRAY_IDX(srv->listeners, i, hr_listener *);
-        for (j = 0; j < l->binds->nelts; j++) {
-            const char *bind = APR_ARRAY_IDX(l->binds, j, const char *);
-            char *host, *scope;
-            apr_port_t port;
-            apr_sockaddr_t *sa;
-            apr_socket_t *sock;
-            apr_status_t rv;
-            char err[128];
-            hr_listen *hl;
-
+    {
+        {
             rv = apr_parse_addr_port(&host, &scope, &port, bind, p);
             if (rv == APR_SUCCESS) {
                 rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, port, 0, p);
@@ -114,17 +124,35 @@ int hr_event_listen(hr_server *srv, apr_pool_t *p, apr_array_header_t *errors)
                 APR_ARRAY_PUSH(errors, char *) = apr_psprintf(
                     p, "listener %s: cannot listen on %s: %s", l->id, bind,
                     apr_strerror(rv, err, sizeof(err)));
-                continue;
+                return NULL;
             }
-            apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
-            apr_socket_timeout_set(sock, 0);
-            hl = apr_pcalloc(p, sizeof(*hl));
-            hl->is_listener = 1;
-            hl->sock = sock;
-            hl->listener = l;
-            APR_ARRAY_PUSH(loop.listens, hr_listen *) = hl;
-            hr_log(HR_LOG_NOTICE, "listening on %s (%s, %s)", bind, l->id,
-                   l->lmtp ? "lmtp" : "smtp");
+        }
+    }
+    apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
+    apr_socket_timeout_set(sock, 0);
+    hl = apr_pcalloc(p, sizeof(*hl));
+    hl->is_listener = 1;
+    hl->sock = sock;
+    hl->listener = l;
+    hl->bind = apr_pstrdup(p, bind);
+    hr_log(HR_LOG_NOTICE, "listening on %s (%s, %s)", bind, l->id,
+           l->lmtp ? "lmtp" : "smtp");
+    return hl;
+}
+
+int hr_event_listen(hr_server *srv, apr_pool_t *p, apr_array_header_t *errors)
+{
+    int i, j;
+
+    loop.listens = apr_array_make(p, 4, sizeof(hr_listen *));
+    for (i = 0; i < srv->listeners->nelts; i++) {
+        hr_listener *l = APR_ARRAY_IDX(srv->listeners, i, hr_listener *);
+        for (j = 0; j < l->binds->nelts; j++) {
+            hr_listen *hl = open_listen(
+                l, APR_ARRAY_IDX(l->binds, j, const char *), p, errors);
+            if (hl != NULL) {
+                APR_ARRAY_PUSH(loop.listens, hr_listen *) = hl;
+            }
         }
     }
     return errors->nelts ? -1 : 0;
@@ -186,8 +214,11 @@ static void unarm(hr_conn *conn)
 
 static void conn_finish(hr_conn *conn)
 {
+    hr_core_server *generation = HR_CORE(conn->session->server);
+
     hr_session_end(conn->session);
     apr_pool_destroy(conn->pool);   /* closes the socket */
+    apr_atomic_dec32(&generation->refcount);   /* the poller frees it */
     apr_atomic_dec32(&loop.connections);
 }
 
@@ -198,6 +229,8 @@ static void *APR_THREAD_FUNC conn_task(apr_thread_t *thread, void *data)
     hr_session *s = conn->session;
     int close = 0;
 
+    /* a reload swaps the hooks only between steps */
+    apr_thread_rwlock_rdlock(loop.generation_lock);
     switch (conn->event) {
     case EV_START:
         close = hr_session_start(s);
@@ -227,7 +260,8 @@ static void *APR_THREAD_FUNC conn_task(apr_thread_t *thread, void *data)
     if (close) {
         conn_finish(conn);
     }
-    else {
+    apr_thread_rwlock_unlock(loop.generation_lock);
+    if (!close) {
         rearm(conn);
     }
     return NULL;
@@ -273,6 +307,7 @@ static void accept_connections(hr_listen *hl)
             continue;
         }
         apr_atomic_inc32(&loop.connections);
+        apr_atomic_inc32(&HR_CORE(loop.srv)->refcount);
         conn = apr_pcalloc(p, sizeof(*conn));
         conn->pool = p;
         conn->session = hr_session_create(loop.srv, hl->listener, client, p);
@@ -328,8 +363,9 @@ static apr_interval_time_t poll_timeout(void)
     return t;
 }
 
-/* Did SIGTERM/SIGINT arrive?  (They are blocked and collected here.) */
-static int stop_requested(void)
+/* A pending SIGTERM/SIGINT/SIGHUP, or 0.  (They are blocked everywhere
+ * and collected here by the poller.) */
+static int pending_signal(void)
 {
     sigset_t set;
     siginfo_t info;
@@ -338,7 +374,118 @@ static int stop_requested(void)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    return sigtimedwait(&set, &info, &zero) > 0;
+    sigaddset(&set, SIGHUP);
+    return sigtimedwait(&set, &info, &zero) > 0 ? info.si_signo : 0;
+}
+
+/* Tell systemd how we are doing. */
+static void notify_status(const char *state)
+{
+    char line[160];
+
+    apr_snprintf(line, sizeof(line), "%s%sSTATUS=%u sessions",
+                 state ? state : "", state ? "\n" : "",
+                 apr_atomic_read32(&loop.connections));
+    hr_service_notify(line);
+}
+
+/* Swap in a new generation: listeners, hooks, then new sessions. */
+static void reload(hr_reload_fn *load, apr_pool_t *p)
+{
+    apr_array_header_t *errors = apr_array_make(p, 4, sizeof(char *));
+    apr_array_header_t *opened = apr_array_make(p, 4, sizeof(hr_listen *));
+    hr_server *next;
+    int i, j, k;
+
+    hr_service_notify("RELOADING=1");
+    hr_log(HR_LOG_NOTICE, "reloading %s", loop.srv->config_file);
+    next = load(p);
+    if (next == NULL) {
+        hr_log(HR_LOG_ERR, "reload failed: keeping the running "
+               "configuration");
+        notify_status("READY=1");
+        return;
+    }
+    /* open what is new before anything is closed */
+    for (i = 0; i < loop.listens->nelts; i++) {
+        APR_ARRAY_IDX(loop.listens, i, hr_listen *)->keep = 0;
+    }
+    for (i = 0; i < next->listeners->nelts; i++) {
+        hr_listener *l = APR_ARRAY_IDX(next->listeners, i, hr_listener *);
+        for (j = 0; j < l->binds->nelts; j++) {
+            const char *bind = APR_ARRAY_IDX(l->binds, j, const char *);
+            hr_listen *found = NULL;
+            for (k = 0; k < loop.listens->nelts; k++) {
+                hr_listen *hl = APR_ARRAY_IDX(loop.listens, k, hr_listen *);
+                if (strcmp(hl->bind, bind) == 0) {
+                    found = hl;
+                }
+            }
+            if (found != NULL) {
+                found->keep = 1;
+                found->listener = l;
+                continue;
+            }
+            found = open_listen(l, bind, p, errors);
+            if (found != NULL) {
+                found->keep = 1;
+                APR_ARRAY_PUSH(opened, hr_listen *) = found;
+            }
+        }
+    }
+    for (i = 0; i < errors->nelts; i++) {
+        hr_log(HR_LOG_ERR, "reload: %s", APR_ARRAY_IDX(errors, i, char *));
+    }
+
+    apr_thread_rwlock_wrlock(loop.generation_lock);
+    hr_modules_register_hooks(next);
+    HR_CORE(loop.srv)->retired = 1;
+    APR_ARRAY_PUSH(loop.retired, hr_server *) = loop.srv;
+    loop.srv = next;
+    apr_thread_rwlock_unlock(loop.generation_lock);
+
+    for (i = 0; i < loop.listens->nelts; i++) {
+        hr_listen *hl = APR_ARRAY_IDX(loop.listens, i, hr_listen *);
+        apr_pollfd_t pfd = {p, APR_POLL_SOCKET, APR_POLLIN, 0, {NULL}, hl};
+        if (hl->keep) {
+            continue;
+        }
+        pfd.desc.s = hl->sock;
+        apr_pollset_remove(loop.pollset, &pfd);
+        apr_socket_close(hl->sock);
+        hr_log(HR_LOG_NOTICE, "closed listener %s", hl->bind);
+        APR_ARRAY_IDX(loop.listens, i, hr_listen *) =
+            APR_ARRAY_IDX(loop.listens, loop.listens->nelts - 1, hr_listen *);
+        loop.listens->nelts--;
+        i--;
+    }
+    for (i = 0; i < opened->nelts; i++) {
+        hr_listen *hl = APR_ARRAY_IDX(opened, i, hr_listen *);
+        apr_pollfd_t pfd = {p, APR_POLL_SOCKET, APR_POLLIN, 0, {NULL}, hl};
+        pfd.desc.s = hl->sock;
+        apr_pollset_add(loop.pollset, &pfd);
+        APR_ARRAY_PUSH(loop.listens, hr_listen *) = hl;
+    }
+    hr_log(HR_LOG_NOTICE, "reloaded: %d listeners", loop.listens->nelts);
+    notify_status("READY=1");
+}
+
+/* Destroy old generations that no session uses any more. */
+static void free_retired(void)
+{
+    int i;
+
+    for (i = 0; i < loop.retired->nelts; i++) {
+        hr_server *old = APR_ARRAY_IDX(loop.retired, i, hr_server *);
+        if (apr_atomic_read32(&HR_CORE(old)->refcount) != 0) {
+            continue;
+        }
+        apr_pool_destroy(old->pool);   /* unloads its DSO references */
+        APR_ARRAY_IDX(loop.retired, i, hr_server *) =
+            APR_ARRAY_IDX(loop.retired, loop.retired->nelts - 1, hr_server *);
+        loop.retired->nelts--;
+        i--;
+    }
 }
 
 /* Stop: close listeners, 421 to idle sessions, wait for busy ones. */
@@ -347,6 +494,7 @@ static void stop_everything(void)
     apr_time_t until = apr_time_now() + HR_STOP_GRACE;
     int i;
 
+    hr_service_notify("STOPPING=1");
     hr_log(HR_LOG_NOTICE, "stopping: %u connections",
            apr_atomic_read32(&loop.connections));
     for (i = 0; i < loop.listens->nelts; i++) {
@@ -385,7 +533,7 @@ static void server_int(hr_server *srv, const char *path, apr_int64_t lo,
     }
 }
 
-int hr_event_run(hr_server *srv, apr_pool_t *p)
+int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
 {
     apr_int64_t workers = 16, maxconn = 4096;
     sigset_t set;
@@ -406,6 +554,8 @@ int hr_event_run(hr_server *srv, apr_pool_t *p)
     signal(SIGPIPE, SIG_IGN);
 
     apr_thread_mutex_create(&loop.lock, APR_THREAD_MUTEX_DEFAULT, p);
+    apr_thread_rwlock_create(&loop.generation_lock, p);
+    loop.retired = apr_array_make(p, 2, sizeof(hr_server *));
     apr_skiplist_init(&loop.timers, p);
     apr_skiplist_set_compare(loop.timers, timer_compare, timer_compare);
     if (apr_pollset_create_ex(&loop.pollset,
@@ -425,10 +575,20 @@ int hr_event_run(hr_server *srv, apr_pool_t *p)
     }
     hr_log(HR_LOG_NOTICE, "Herald %s ready, %d workers", HERALD_VERSION,
            (int)workers);
+    notify_status("READY=1");
 
-    while (!stop_requested()) {
+    for (;;) {
         const apr_pollfd_t *ready;
         apr_int32_t n = 0;
+        int sig = pending_signal();
+
+        if (sig == SIGTERM || sig == SIGINT) {
+            break;
+        }
+        if (sig == SIGHUP && load != NULL) {
+            reload(load, p);
+        }
+        free_retired();
 
         if (apr_pollset_poll(loop.pollset, poll_timeout(), &n, &ready)
             == APR_SUCCESS) {

@@ -27,6 +27,9 @@
 #include "hr_module.h"
 #include "hr_config.h"
 
+/* Module slots (module_state, module_config) for the process's life. */
+#define HR_MAX_MODULES 128
+
 /* A capability declared by a module, with its owner. */
 typedef struct hr_capability_entry {
     const hr_capability *cap;
@@ -61,6 +64,7 @@ typedef struct hr_core_server {
     apr_hash_t *params;                /* "RET" -> hr_param_entry * */
     apr_array_header_t *warnings;      /* char *, printed by -t and at start */
     apr_uint32_t refcount;             /* sessions using this generation */
+    int retired;                       /* replaced by a reload */
     int log_level;
 } hr_core_server;
 
@@ -107,8 +111,17 @@ void hr_modules_print(hr_server *srv);
 /** Open the listeners of @srv; errors name the address. */
 int hr_event_listen(hr_server *srv, apr_pool_t *p,
                     apr_array_header_t *errors);
-/** Run the server until SIGTERM/SIGINT.  Returns the exit code. */
-int hr_event_run(hr_server *srv, apr_pool_t *p);
+/**
+ * Run the server until SIGTERM/SIGINT.  SIGHUP calls @reload, which
+ * returns a new generation (hooks not yet registered) or NULL to keep the
+ * current one.  Returns the exit code.
+ */
+typedef hr_server *hr_reload_fn(apr_pool_t *p);
+int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *reload);
+
+/* service.c: systemd notification and privileges */
+void hr_service_notify(const char *state);
+int hr_service_drop_privileges(hr_server *srv, apr_array_header_t *errors);
 
 /* ------------------------------------------------------------- log.c */
 

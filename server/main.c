@@ -25,6 +25,34 @@
 #include "hr_core.h"
 #include "spool.h"
 
+static const char *config_file = HR_SYSCONF_DIR "/herald.toml";
+
+/* SIGHUP: load and check the configuration again (hr_event_run swaps). */
+static hr_server *reload_config(apr_pool_t *p)
+{
+    apr_array_header_t *errors = apr_array_make(p, 8, sizeof(char *));
+    hr_server *srv = hr_config_load(p, config_file, 1, errors);
+    const char *why = NULL;
+    int i;
+
+    for (i = 0; i < errors->nelts; i++) {
+        hr_log(HR_LOG_ERR, "%s", APR_ARRAY_IDX(errors, i, char *));
+    }
+    if (srv == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < HR_CORE(srv)->warnings->nelts; i++) {
+        hr_log(HR_LOG_WARNING, "%s",
+               APR_ARRAY_IDX(HR_CORE(srv)->warnings, i, char *));
+    }
+    if (hr_spool_init(srv->pool, srv->spool_dir, &why) != 0) {
+        hr_log(HR_LOG_ERR, "spool %s: %s", srv->spool_dir, why);
+        apr_pool_destroy(srv->pool);
+        return NULL;
+    }
+    return srv;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -73,7 +101,7 @@ int main(int argc, const char *const *argv)
     apr_pool_t *pool;
     apr_getopt_t *opt;
     apr_array_header_t *errors;
-    const char *file = HR_SYSCONF_DIR "/herald.toml";
+    const char *file = config_file;
     const char *arg;
     int check = 0, list_modules = 0, debug = 0, queue_cmd;
     hr_server *srv;
@@ -121,6 +149,7 @@ int main(int argc, const char *const *argv)
         return 2;
     }
     hr_log_init("stderr", debug ? HR_LOG_DEBUG : HR_LOG_INFO);
+    config_file = file;
 
     errors = apr_array_make(pool, 8, sizeof(char *));
     srv = hr_config_load(pool, file, !queue_cmd, errors);
@@ -158,5 +187,10 @@ int main(int argc, const char *const *argv)
     if (write_pid_file(srv, pool) != 0) {
         return 1;
     }
-    return hr_event_run(srv, pool);
+    if (hr_service_drop_privileges(srv, errors) != 0) {
+        print_lines("herald: ", errors);
+        return 1;
+    }
+    hr_modules_register_hooks(srv);
+    return hr_event_run(srv, pool, reload_config);
 }

@@ -18,6 +18,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <apr_dso.h>
 #include <apr_strings.h>
 #include <apr_file_info.h>
@@ -94,6 +95,31 @@ static hr_module *open_module(apr_pool_t *p, const char *dir,
     return m;
 }
 
+/*
+ * A module keeps its slot number (hr_module.index) for the life of the
+ * process, whatever the load order of later generations: sessions that
+ * started on an old generation index their module_state with it while a
+ * reloaded generation serves new ones.  Only the main thread loads.
+ */
+static const char *slot_names[HR_MAX_MODULES];
+static int slot_count;
+
+static int module_slot(const char *name)
+{
+    int i;
+
+    for (i = 0; i < slot_count; i++) {
+        if (strcmp(slot_names[i], name) == 0) {
+            return i;
+        }
+    }
+    if (slot_count == HR_MAX_MODULES) {
+        return -1;
+    }
+    slot_names[slot_count] = strdup(name);   /* process lifetime */
+    return slot_count++;
+}
+
 int hr_modules_load(hr_server *srv, apr_array_header_t *errors)
 {
     const hr_value *load = hr_value_lookup(srv->config, "server.modules.load");
@@ -141,11 +167,18 @@ int hr_modules_load(hr_server *srv, apr_array_header_t *errors)
             nerr++;
             continue;
         }
-        m->index = srv->modules->nelts;
+        m->index = module_slot(m->name);
+        if (m->index < 0) {
+            APR_ARRAY_PUSH(errors, char *) = apr_psprintf(
+                srv->pool, "%s:%d: more than %d different modules", v->file,
+                v->line, HR_MAX_MODULES);
+            nerr++;
+            continue;
+        }
         APR_ARRAY_PUSH(srv->modules, hr_module *) = m;
     }
-    srv->module_config = apr_pcalloc(
-        srv->pool, sizeof(void *) * (srv->modules->nelts + 1));
+    srv->module_config = apr_pcalloc(srv->pool,
+                                     sizeof(void *) * HR_MAX_MODULES);
     return nerr ? -1 : 0;
 }
 

@@ -80,8 +80,7 @@ hr_session *hr_session_create(hr_server *srv, const hr_listener *l,
     s->core = c;
     s->connected_at = apr_time_now();
     s->id = apr_psprintf(pool, "%08x", apr_atomic_inc32(&counter) + 1);
-    s->module_state = apr_pcalloc(
-        pool, sizeof(void *) * (srv->modules->nelts + 1));
+    s->module_state = apr_pcalloc(pool, sizeof(void *) * HR_MAX_MODULES);
     c->socket = sock;
     apr_os_sock_get(&fd, sock);
     c->plain_io.name = "plain";
@@ -236,8 +235,7 @@ hr_txn *hr_txn_open(hr_session *s)
     t->mail_params = apr_array_make(p, 4, sizeof(hr_param_value));
     t->rcpts = apr_array_make(p, 8, sizeof(hr_rcpt *));
     t->fields = apr_table_make(p, 8);
-    t->module_state = apr_pcalloc(
-        p, sizeof(void *) * (s->server->modules->nelts + 1));
+    t->module_state = apr_pcalloc(p, sizeof(void *) * HR_MAX_MODULES);
     s->txn = t;
     return t;
 }

@@ -37,7 +37,8 @@
  * to the next line and goes on, up to TOML_MAX_ERRORS.  Nothing recurses
  * without a bound: arrays and inline tables nest at most TOML_MAX_DEPTH
  * deep, a key has at most TOML_MAX_KEY_PARTS parts of TOML_MAX_KEY_LEN
- * bytes, and a file is at most TOML_MAX_FILE_SIZE bytes.
+ * bytes, a file is at most TOML_MAX_FILE_SIZE bytes and makes at most
+ * TOML_MAX_TABLES tables (each costs some 400 bytes).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -51,13 +52,14 @@
 
 #include "hr_config.h"
 
-#define TOML_MAX_ERRORS    50
-#define TOML_MAX_DEPTH     64        /* nested arrays and inline tables */
-#define TOML_MAX_KEY_LEN   255       /* bytes in one part of a key */
-#define TOML_MAX_KEY_PARTS 64        /* parts of one dotted key */
-#define TOML_MAX_TOKEN     128       /* numbers, booleans, dates */
+#define TOML_MAX_ERRORS 50
+#define TOML_MAX_DEPTH 64      /* nested arrays and inline tables */
+#define TOML_MAX_KEY_LEN 255   /* bytes in one part of a key */
+#define TOML_MAX_KEY_PARTS 64  /* parts of one dotted key */
+#define TOML_MAX_TOKEN 128     /* numbers, booleans, dates */
+#define TOML_MAX_TABLES 100000 /* tables made by one parse */
 #define TOML_MAX_FILE_SIZE (16 * 1024 * 1024)
-#define TOML_SHOW_MAX      48        /* input bytes quoted in a message */
+#define TOML_SHOW_MAX 48 /* input bytes quoted in a message */
 
 /*
  * How this parse has seen a table.  Tables absent from the parser's state
@@ -65,9 +67,9 @@
  */
 typedef enum {
     TABLE_OPEN = 0,
-    TABLE_IMPLICIT,  /* created as a parent by a header: [a.b] creates a */
-    TABLE_HEADER,    /* defined by [header] or [[header]] */
-    TABLE_DOTTED     /* created by a dotted key: a.b = 1 creates a */
+    TABLE_IMPLICIT, /* created as a parent by a header: [a.b] creates a */
+    TABLE_HEADER,   /* defined by [header] or [[header]] */
+    TABLE_DOTTED    /* created by a dotted key: a.b = 1 creates a */
 } table_state;
 
 /* A growable byte buffer for decoded strings, in the scratch pool. */
@@ -87,13 +89,16 @@ typedef struct {
     const char *pos;
     const char *end;
     int line;
-    int nerrors;                /* errors added by this parse */
-    int depth;                  /* nesting of arrays and inline tables */
-    int error_depth;            /* depth at the last error */
+    int nerrors;     /* errors added by this parse */
+    int depth;       /* nesting of arrays and inline tables */
+    int error_depth; /* depth at the last error */
+    int ntables;     /* tables made so far */
+    int stop;        /* a limit was hit: give up */
     hr_value *root;
-    hr_table *current;          /* where `key = value` lines go */
-    const char *current_path;   /* its name, for messages ("" = root) */
-    apr_hash_t *states;         /* hr_table * -> table_state */
+    hr_table *current;        /* where `key = value` lines go */
+    const char *current_path; /* its name, for messages ("" = root) */
+    apr_hash_t *states;       /* hr_table * -> table_state */
+    toml_buf text;            /* the string being decoded (reused) */
 } toml_parser;
 
 /* ------------------------------------------------------------ messages */
@@ -141,20 +146,16 @@ static int utf8_sequence_length(const char *s, const char *end)
     }
     if (u[0] < 0x80) {
         return 1;
-    }
-    else if (u[0] >= 0xC2 && u[0] <= 0xDF) {
+    } else if (u[0] >= 0xC2 && u[0] <= 0xDF) {
         n = 2;
         cp = u[0] & 0x1F;
-    }
-    else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+    } else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
         n = 3;
         cp = u[0] & 0x0F;
-    }
-    else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+    } else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
         n = 4;
         cp = u[0] & 0x07;
-    }
-    else {
+    } else {
         return 0;
     }
     if (avail < (apr_size_t)n) {
@@ -166,8 +167,8 @@ static int utf8_sequence_length(const char *s, const char *end)
         }
         cp = (cp << 6) | (u[i] & 0x3F);
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-        || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
         return 0;
     }
     return n;
@@ -205,8 +206,8 @@ static const char *show_rest_of_line(toml_parser *P)
 {
     const char *e = P->pos;
 
-    while (e < P->end && *e != '\n' && *e != '\r'
-           && e - P->pos <= TOML_SHOW_MAX) {
+    while (e < P->end && *e != '\n' && *e != '\r' &&
+           e - P->pos <= TOML_SHOW_MAX) {
         e++;
     }
     return show(P, P->pos, (apr_size_t)(e - P->pos));
@@ -296,10 +297,20 @@ static hr_value *make_value(toml_parser *P, hr_value_type type, int line)
     return v;
 }
 
+/* A new table value, within TOML_MAX_TABLES; NULL (and stop) beyond. */
+static hr_value *new_table(toml_parser *P, int line)
+{
+    if (++P->ntables > TOML_MAX_TABLES) {
+        toml_error(P, line, "too many tables (limit %d)", TOML_MAX_TABLES);
+        P->stop = 1;
+        return NULL;
+    }
+    return hr_value_make_table(P->p, P->file, line);
+}
+
 static table_state get_state(toml_parser *P, hr_table *t)
 {
-    return (table_state)(apr_uintptr_t)apr_hash_get(P->states, &t,
-                                                    sizeof(t));
+    return (table_state)(apr_uintptr_t)apr_hash_get(P->states, &t, sizeof(t));
 }
 
 static void set_state(toml_parser *P, hr_table *t, table_state state)
@@ -361,8 +372,8 @@ static int peek_at(const toml_parser *P, apr_size_t n)
 
 static int is_bare_key_char(int c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 /* Characters of an unquoted value: numbers, booleans, dates. */
@@ -437,8 +448,7 @@ static void skip_comment(toml_parser *P)
                            c);
             }
             reported = 1;
-        }
-        else if (c >= 0x80) {
+        } else if (c >= 0x80) {
             n = utf8_sequence_length(P->pos, P->end);
             if (n == 0) {
                 if (!reported) {
@@ -483,8 +493,8 @@ static void skip_string_raw(toml_parser *P)
     while (P->pos < P->end) {
         char c = *P->pos;
 
-        if (c == quote && (!multi || (peek_at(P, 1) == quote
-                                      && peek_at(P, 2) == quote))) {
+        if (c == quote &&
+            (!multi || (peek_at(P, 1) == quote && peek_at(P, 2) == quote))) {
             P->pos += multi ? 3 : 1;
             return;
         }
@@ -573,6 +583,20 @@ static int hex_value(int c)
     return -1;
 }
 
+/* The byte a short escape (\n, \t ...) stands for, or -1 (TOML 1.0). */
+static int short_escape(int letter)
+{
+    static const char pairs[] = "b\bt\tn\nf\fr\r\"\"\\\\";
+    int i;
+
+    for (i = 0; pairs[i] != '\0'; i += 2) {
+        if (pairs[i] == letter) {
+            return (unsigned char)pairs[i + 1];
+        }
+    }
+    return -1;
+}
+
 /* Encode a Unicode scalar value as UTF-8 (RFC 3629 §3). */
 static apr_size_t utf8_encode(unsigned long cp, char *out)
 {
@@ -613,8 +637,10 @@ static int decode_unicode_escape(toml_parser *P, toml_buf *b)
     for (i = 1; i <= digits; i++) {
         int h = hex_value(peek_at(P, (apr_size_t)i));
         if (h < 0) {
-            toml_error(P, P->line, "invalid escape \\%c: expected %d hex "
-                       "digits", *P->pos, digits);
+            toml_error(P, P->line,
+                       "invalid escape \\%c: expected %d hex "
+                       "digits",
+                       *P->pos, digits);
             P->pos++;
             return -1;
         }
@@ -622,12 +648,15 @@ static int decode_unicode_escape(toml_parser *P, toml_buf *b)
     }
     P->pos += digits + 1;
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        toml_error(P, P->line, "invalid escape: U+%X is not a Unicode "
-                   "scalar value", (unsigned)cp);
+        toml_error(P, P->line,
+                   "invalid escape: U+%X is not a Unicode "
+                   "scalar value",
+                   (unsigned)cp);
         return -1;
     }
     if (cp == 0) {
-        toml_error(P, P->line, "NUL character (\\u0000) is not allowed in "
+        toml_error(P, P->line,
+                   "NUL character (\\u0000) is not allowed in "
                    "strings");
         return -1;
     }
@@ -648,8 +677,8 @@ static int trim_line_ending_backslash(toml_parser *P)
     while (q < P->end && (*q == ' ' || *q == '\t')) {
         q++;
     }
-    if (!(q < P->end && (*q == '\n'
-                         || (*q == '\r' && q + 1 < P->end && q[1] == '\n')))) {
+    if (!(q < P->end &&
+          (*q == '\n' || (*q == '\r' && q + 1 < P->end && q[1] == '\n')))) {
         return 0;
     }
     P->pos = q;
@@ -658,11 +687,9 @@ static int trim_line_ending_backslash(toml_parser *P)
 
         if (c == ' ' || c == '\t') {
             P->pos++;
-        }
-        else if (c == '\n' || (c == '\r' && peek_at(P, 1) == '\n')) {
+        } else if (c == '\n' || (c == '\r' && peek_at(P, 1) == '\n')) {
             consume_newline(P);
-        }
-        else {
+        } else {
             return 1;
         }
     }
@@ -682,13 +709,13 @@ static const char *parse_string(toml_parser *P, int allow_multiline,
     int multi = (peek_at(P, 1) == quote && peek_at(P, 2) == quote);
     int start_line = P->line;
     int failed = 0;
-    toml_buf b;
+    toml_buf *b = &P->text;
 
     if (multi && !allow_multiline) {
         toml_error(P, P->line, "a multi-line string cannot be a key");
         return NULL;
     }
-    buf_init(&b, P->scratch);
+    b->len = 0;
     P->pos += multi ? 3 : 1;
     if (multi) {
         /* TOML 1.0: a newline right after the opening delimiter is
@@ -701,8 +728,8 @@ static const char *parse_string(toml_parser *P, int allow_multiline,
     for (;;) {
         int c = peek(P);
 
-        if (c == -1 || (!multi && (c == '\n' || (c == '\r'
-                                                 && peek_at(P, 1) == '\n')))) {
+        if (c == -1 ||
+            (!multi && (c == '\n' || (c == '\r' && peek_at(P, 1) == '\n')))) {
             toml_error(P, start_line, "unterminated %sstring",
                        multi ? "multi-line " : "");
             return NULL;
@@ -718,68 +745,60 @@ static const char *parse_string(toml_parser *P, int allow_multiline,
                 run++;
             }
             if (run < 3) {
-                buf_append(&b, P->pos, run);
+                buf_append(b, P->pos, run);
                 P->pos += run;
                 continue;
             }
             /* Up to two quotes may sit right before the closing three. */
             if (run > 5) {
                 if (!failed) {
-                    toml_error(P, P->line, "too many quotes at the end of a "
+                    toml_error(P, P->line,
+                               "too many quotes at the end of a "
                                "multi-line string");
                 }
                 failed = 1;
                 P->pos += run;
                 break;
             }
-            buf_append(&b, P->pos, run - 3);
+            buf_append(b, P->pos, run - 3);
             P->pos += run;
             break;
         }
         if (c == '\\' && !literal) {
             int e = peek_at(P, 1);
-            const char *simple = NULL;
+            int simple;
 
-            if (multi && (e == ' ' || e == '\t' || e == '\n' || e == '\r')
-                && trim_line_ending_backslash(P)) {
+            if (multi && (e == ' ' || e == '\t' || e == '\n' || e == '\r') &&
+                trim_line_ending_backslash(P)) {
                 continue;
             }
-            switch (e) {
-            case 'b': simple = "\b"; break;
-            case 't': simple = "\t"; break;
-            case 'n': simple = "\n"; break;
-            case 'f': simple = "\f"; break;
-            case 'r': simple = "\r"; break;
-            case '"': simple = "\""; break;
-            case '\\': simple = "\\"; break;
-            default: break;
-            }
-            if (simple != NULL) {
-                buf_byte(&b, *simple);
+            simple = short_escape(e);
+            if (simple >= 0) {
+                buf_byte(b, (char)simple);
                 P->pos += 2;
                 continue;
             }
             if (e == 'u' || e == 'U') {
                 P->pos++;
                 if (failed) {
-                    P->pos++;   /* already bad: only find the end */
-                }
-                else if (decode_unicode_escape(P, &b) != 0) {
+                    P->pos++; /* already bad: only find the end */
+                } else if (decode_unicode_escape(P, b) != 0) {
                     failed = 1;
                 }
                 continue;
             }
             if (e == -1 || e == '\n' || e == '\r') {
-                P->pos++;       /* reported as unterminated above */
+                P->pos++; /* reported as unterminated above */
                 continue;
             }
             if (!failed) {
                 if (e > 0x20 && e < 0x7F) {
                     toml_error(P, P->line, "invalid escape \\%c", e);
-                }
-                else {
-                    toml_error(P, P->line, "invalid escape \\ followed by "
-                               "byte 0x%02X", (unsigned)e);
+                } else {
+                    toml_error(P, P->line,
+                               "invalid escape \\ followed by "
+                               "byte 0x%02X",
+                               (unsigned)e);
                 }
             }
             failed = 1;
@@ -787,13 +806,13 @@ static const char *parse_string(toml_parser *P, int allow_multiline,
             continue;
         }
         if (c == '\n') {
-            buf_byte(&b, '\n');
+            buf_byte(b, '\n');
             P->pos++;
             P->line++;
             continue;
         }
         if (c == '\r' && peek_at(P, 1) == '\n') {
-            buf_byte(&b, '\n');    /* newlines are stored as LF */
+            buf_byte(b, '\n'); /* newlines are stored as LF */
             P->pos += 2;
             P->line++;
             continue;
@@ -801,8 +820,10 @@ static const char *parse_string(toml_parser *P, int allow_multiline,
         if ((c < 0x20 && c != '\t') || c == 0x7F) {
             /* TOML 1.0 "String": control characters must be escaped. */
             if (!failed) {
-                toml_error(P, P->line, "control character 0x%02X in string "
-                           "(write it as an escape)", (unsigned)c);
+                toml_error(P, P->line,
+                           "control character 0x%02X in string "
+                           "(write it as an escape)",
+                           (unsigned)c);
             }
             failed = 1;
             P->pos++;
@@ -819,20 +840,20 @@ static const char *parse_string(toml_parser *P, int allow_multiline,
                 P->pos++;
                 continue;
             }
-            buf_append(&b, P->pos, (apr_size_t)n);
+            buf_append(b, P->pos, (apr_size_t)n);
             P->pos += n;
             continue;
         }
-        buf_byte(&b, (char)c);
+        buf_byte(b, (char)c);
         P->pos++;
     }
     if (failed) {
         return NULL;
     }
     if (lenp != NULL) {
-        *lenp = b.len;
+        *lenp = b->len;
     }
-    return apr_pstrmemdup(P->p, b.data, b.len);
+    return apr_pstrmemdup(P->p, b->data, b->len);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -844,8 +865,8 @@ static const char *parse_string(toml_parser *P, int allow_multiline,
  */
 static apr_array_header_t *parse_key(toml_parser *P, const char **display)
 {
-    apr_array_header_t *parts = apr_array_make(P->scratch, 4,
-                                               sizeof(const char *));
+    apr_array_header_t *parts =
+        apr_array_make(P->scratch, 4, sizeof(const char *));
     const char *shown = "";
 
     for (;;) {
@@ -860,32 +881,28 @@ static apr_array_header_t *parse_key(toml_parser *P, const char **display)
                 P->pos++;
             }
             len = (apr_size_t)(P->pos - start);
-            part = apr_pstrmemdup(P->p, start, len);
-        }
-        else if (c == '"' || c == '\'') {
+            part = (len <= TOML_MAX_KEY_LEN) ? apr_pstrmemdup(P->p, start, len)
+                                             : NULL;
+        } else if (c == '"' || c == '\'') {
+            /* parse_string refuses NUL: the part is a whole C string. */
             part = parse_string(P, 0, &len);
             if (part == NULL) {
                 return NULL;
             }
-            if (strlen(part) != len) {
-                /* cannot happen: NUL is refused by parse_string */
-                toml_error(P, P->line, "NUL character in key");
-                return NULL;
-            }
-        }
-        else if (c == -1 || c == '\n' || c == '\r' || c == '#') {
-            toml_error(P, P->line, "expected a key after '%s'", shown);
+        } else if (c == -1 || c == '\n' || c == '\r' || c == '#') {
+            toml_error(P, P->line, "expected a key%s%s%s",
+                       *shown ? " after '" : "", shown, *shown ? "'" : "");
             return NULL;
-        }
-        else {
+        } else {
             toml_error(P, P->line, "invalid character '%s' in key%s%s%s",
                        show(P, P->pos, 1), *shown ? " after '" : "", shown,
                        *shown ? "'" : "");
             return NULL;
         }
         if (len > TOML_MAX_KEY_LEN) {
-            toml_error(P, P->line, "key too long (%" APR_SIZE_T_FMT
-                       " bytes, limit %d)", len, TOML_MAX_KEY_LEN);
+            toml_error(P, P->line,
+                       "key too long (%" APR_SIZE_T_FMT " bytes, limit %d)",
+                       len, TOML_MAX_KEY_LEN);
             return NULL;
         }
         if (parts->nelts >= TOML_MAX_KEY_PARTS) {
@@ -925,13 +942,12 @@ static int parse_integer(const char *s, apr_int64_t *out)
     }
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
         if (has_sign) {
-            return -1;      /* TOML 1.0: no sign on prefixed integers */
+            return -1; /* TOML 1.0: no sign on prefixed integers */
         }
         base = (s[1] == 'x') ? 16 : (s[1] == 'o') ? 8 : 2;
         s += 2;
-    }
-    else if (s[0] == '0' && s[1] != '\0') {
-        return -1;          /* leading zero */
+    } else if (s[0] == '0' && s[1] != '\0') {
+        return -1; /* leading zero */
     }
     if (negative) {
         limit = (apr_uint64_t)APR_INT64_MAX + 1;
@@ -960,10 +976,9 @@ static int parse_integer(const char *s, apr_int64_t *out)
         return -1;
     }
     if (negative) {
-        *out = (acc == (apr_uint64_t)APR_INT64_MAX + 1)
-                   ? APR_INT64_MIN : -(apr_int64_t)acc;
-    }
-    else {
+        *out = (acc == (apr_uint64_t)APR_INT64_MAX + 1) ? APR_INT64_MIN
+                                                        : -(apr_int64_t)acc;
+    } else {
         *out = (apr_int64_t)acc;
     }
     return 0;
@@ -984,8 +999,7 @@ static const char *scan_digits(const char *s, char **out, int allow_leading0)
                 return NULL;
             }
             prev_digit = 0;
-        }
-        else {
+        } else {
             *(*out)++ = *s;
             prev_digit = 1;
         }
@@ -1080,8 +1094,8 @@ static int valid_date(const char *s)
     static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int year, month, day;
 
-    if (!is_digits(s, 4) || s[4] != '-' || !is_digits(s + 5, 2)
-        || s[7] != '-' || !is_digits(s + 8, 2)) {
+    if (!is_digits(s, 4) || s[4] != '-' || !is_digits(s + 5, 2) ||
+        s[7] != '-' || !is_digits(s + 8, 2)) {
         return 0;
     }
     year = two_digits(s) * 100 + two_digits(s + 2);
@@ -1090,8 +1104,8 @@ static int valid_date(const char *s)
     if (month < 1 || month > 12 || day < 1 || day > days[month - 1]) {
         return 0;
     }
-    if (month == 2 && day == 29
-        && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) {
+    if (month == 2 && day == 29 &&
+        !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) {
         return 0;
     }
     return 1;
@@ -1102,13 +1116,13 @@ static apr_size_t valid_time(const char *s)
 {
     apr_size_t n = 8;
 
-    if (!is_digits(s, 2) || s[2] != ':' || !is_digits(s + 3, 2)
-        || s[5] != ':' || !is_digits(s + 6, 2)) {
+    if (!is_digits(s, 2) || s[2] != ':' || !is_digits(s + 3, 2) ||
+        s[5] != ':' || !is_digits(s + 6, 2)) {
         return 0;
     }
     /* RFC 3339 §5.7: second 60 is a leap second. */
-    if (two_digits(s) > 23 || two_digits(s + 3) > 59
-        || two_digits(s + 6) > 60) {
+    if (two_digits(s) > 23 || two_digits(s + 3) > 59 ||
+        two_digits(s + 6) > 60) {
         return 0;
     }
     if (s[8] == '.') {
@@ -1127,9 +1141,9 @@ static int valid_offset(const char *s)
     if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
         return 1;
     }
-    return (s[0] == '+' || s[0] == '-') && is_digits(s + 1, 2)
-           && s[3] == ':' && is_digits(s + 4, 2) && s[6] == '\0'
-           && two_digits(s + 1) <= 23 && two_digits(s + 4) <= 59;
+    return (s[0] == '+' || s[0] == '-') && is_digits(s + 1, 2) && s[3] == ':' &&
+           is_digits(s + 4, 2) && s[6] == '\0' && two_digits(s + 1) <= 23 &&
+           two_digits(s + 4) <= 59;
 }
 
 /*
@@ -1203,9 +1217,9 @@ static hr_value *parse_word(toml_parser *P, int line)
         P->pos++;
     }
     /* TOML 1.0 "Offset Date-Time": a space may stand for the T. */
-    if (P->pos - start == 10 && is_digits(start, 4) && start[4] == '-'
-        && peek(P) == ' ' && apr_isdigit(peek_at(P, 1))
-        && apr_isdigit(peek_at(P, 2)) && peek_at(P, 3) == ':') {
+    if (P->pos - start == 10 && is_digits(start, 4) && start[4] == '-' &&
+        peek(P) == ' ' && apr_isdigit(peek_at(P, 1)) &&
+        apr_isdigit(peek_at(P, 2)) && peek_at(P, 3) == ':') {
         P->pos++;
         while (is_token_char(peek(P))) {
             P->pos++;
@@ -1234,20 +1248,19 @@ static hr_value *parse_word(toml_parser *P, int line)
         return v;
     }
     word = (tok[0] == '+' || tok[0] == '-') ? tok + 1 : tok;
-    if (strcmp(word, "inf") != 0 && strcmp(word, "nan") != 0
-        && (apr_isalpha(tok[0]) || tok[0] == '_')) {
+    if (strcmp(word, "inf") != 0 && strcmp(word, "nan") != 0 &&
+        (apr_isalpha(tok[0]) || tok[0] == '_')) {
         toml_error(P, line, "invalid value '%s' (strings must be quoted)",
                    show(P, tok, len));
         return NULL;
     }
-    if (!(word[0] == '0' && (word[1] == 'x' || word[1] == 'o'
-                             || word[1] == 'b'))
-        && (strpbrk(tok, ".eE") != NULL || strcmp(word, "inf") == 0
-            || strcmp(word, "nan") == 0)) {
+    if (!(word[0] == '0' &&
+          (word[1] == 'x' || word[1] == 'o' || word[1] == 'b')) &&
+        (strpbrk(tok, ".eE") != NULL || strcmp(word, "inf") == 0 ||
+         strcmp(word, "nan") == 0)) {
         v = make_value(P, HR_VAL_FLOAT, line);
         rc = parse_float(tok, &v->u.f);
-    }
-    else {
+    } else {
         v = make_value(P, HR_VAL_INTEGER, line);
         rc = parse_integer(tok, &v->u.i);
     }
@@ -1310,9 +1323,10 @@ static hr_value *parse_array(toml_parser *P, const char *path)
         if (peek(P) == -1) {
             break;
         }
-        toml_error(P, P->line, "expected ',' or ']' after an element of "
-                   "array '%s' (opened at line %d), found '%s'", path,
-                   open_line, show_rest_of_line(P));
+        toml_error(P, P->line,
+                   "expected ',' or ']' after an element of "
+                   "array '%s' (opened at line %d), found '%s'",
+                   path, open_line, show_rest_of_line(P));
         return NULL;
     }
     toml_error(P, open_line, "unclosed array '%s'", path);
@@ -1326,8 +1340,11 @@ static hr_value *parse_array(toml_parser *P, const char *path)
 static hr_value *parse_inline_table(toml_parser *P, const char *path)
 {
     int open_line = P->line;
-    hr_value *v = hr_value_make_table(P->p, P->file, open_line);
+    hr_value *v = new_table(P, open_line);
 
+    if (v == NULL) {
+        return NULL;
+    }
     P->pos++;
     skip_ws(P);
     if (peek(P) == '}') {
@@ -1338,8 +1355,10 @@ static hr_value *parse_inline_table(toml_parser *P, const char *path)
     for (;;) {
         skip_ws(P);
         if (at_line_end(P)) {
-            toml_error(P, P->line, "unclosed inline table '%s' (an inline "
-                       "table must be on one line)", path);
+            toml_error(P, P->line,
+                       "unclosed inline table '%s' (an inline "
+                       "table must be on one line)",
+                       path);
             return NULL;
         }
         if (parse_keyval(P, v->u.table, path) != 0) {
@@ -1361,12 +1380,15 @@ static hr_value *parse_inline_table(toml_parser *P, const char *path)
             break;
         }
         if (at_line_end(P)) {
-            toml_error(P, P->line, "unclosed inline table '%s' (an inline "
-                       "table must be on one line)", path);
-        }
-        else {
-            toml_error(P, P->line, "expected ',' or '}' in inline table "
-                       "'%s', found '%s'", path, show_rest_of_line(P));
+            toml_error(P, P->line,
+                       "unclosed inline table '%s' (an inline "
+                       "table must be on one line)",
+                       path);
+        } else {
+            toml_error(P, P->line,
+                       "expected ',' or '}' in inline table "
+                       "'%s', found '%s'",
+                       path, show_rest_of_line(P));
         }
         return NULL;
     }
@@ -1393,8 +1415,10 @@ static hr_value *parse_value(toml_parser *P, const char *path)
     }
     if (c == '[' || c == '{') {
         if (P->depth >= TOML_MAX_DEPTH) {
-            toml_error(P, line, "arrays and inline tables nested too deep "
-                       "(limit %d)", TOML_MAX_DEPTH);
+            toml_error(P, line,
+                       "arrays and inline tables nested too deep "
+                       "(limit %d)",
+                       TOML_MAX_DEPTH);
             return NULL;
         }
         P->depth++;
@@ -1407,8 +1431,7 @@ static hr_value *parse_value(toml_parser *P, const char *path)
     }
     if (c == -1 || c == '\n' || c == '\r' || c == '#') {
         toml_error(P, line, "expected a value for '%s'", path);
-    }
-    else {
+    } else {
         int n = utf8_sequence_length(P->pos, P->end);
 
         toml_error(P, line, "expected a value for '%s', found '%s'", path,
@@ -1424,8 +1447,8 @@ static hr_value *parse_value(toml_parser *P, const char *path)
  * of the leading parts (TOML 1.0 "Keys": dotted keys define tables).
  */
 static int assign_key(toml_parser *P, hr_table *t, const char *ctx_path,
-                      const char *full, apr_array_header_t *parts,
-                      hr_value *v, int line)
+                      const char *full, apr_array_header_t *parts, hr_value *v,
+                      int line)
 {
     const char *path = ctx_path;
     int i;
@@ -1438,15 +1461,20 @@ static int assign_key(toml_parser *P, hr_table *t, const char *ctx_path,
         path = join_path(P, path, key_part_display(P, part));
         if (i == parts->nelts - 1) {
             if (e != NULL) {
-                toml_error(P, line, "duplicate key '%s' (first defined at "
-                           "%s:%d)", path, e->value->file, e->value->line);
+                toml_error(P, line,
+                           "duplicate key '%s' (first defined at "
+                           "%s:%d)",
+                           path, e->value->file, e->value->line);
                 return -1;
             }
             table_add(t, part, v);
             return 0;
         }
         if (e == NULL) {
-            sub = hr_value_make_table(P->p, P->file, line);
+            sub = new_table(P, line);
+            if (sub == NULL) {
+                return -1;
+            }
             set_state(P, sub->u.table, TABLE_DOTTED);
             table_add(t, part, sub);
             t = sub->u.table;
@@ -1454,24 +1482,27 @@ static int assign_key(toml_parser *P, hr_table *t, const char *ctx_path,
         }
         sub = e->value;
         if (sub->type != HR_VAL_TABLE) {
-            toml_error(P, line, "cannot set '%s': '%s' is %s (defined at "
-                       "%s:%d)", full, path, describe(sub), sub->file,
-                       sub->line);
+            toml_error(P, line,
+                       "cannot set '%s': '%s' is %s (defined at "
+                       "%s:%d)",
+                       full, path, describe(sub), sub->file, sub->line);
             return -1;
         }
         if (sub->u.table->is_inline) {
-            toml_error(P, line, "cannot set '%s': inline table '%s' cannot "
-                       "be extended (defined at %s:%d)", full, path,
-                       sub->file, sub->line);
+            toml_error(P, line,
+                       "cannot set '%s': inline table '%s' cannot "
+                       "be extended (defined at %s:%d)",
+                       full, path, sub->file, sub->line);
             return -1;
         }
         switch (get_state(P, sub->u.table)) {
         case TABLE_HEADER:
             /* TOML 1.0 "Table": a [table] is not extended by dotted keys
              * from elsewhere. */
-            toml_error(P, line, "cannot set '%s': table [%s] was defined at "
-                       "%s:%d, add the key there", full, path, sub->file,
-                       sub->line);
+            toml_error(P, line,
+                       "cannot set '%s': table [%s] was defined at "
+                       "%s:%d, add the key there",
+                       full, path, sub->file, sub->line);
             return -1;
         case TABLE_IMPLICIT:
             set_state(P, sub->u.table, TABLE_DOTTED);
@@ -1526,8 +1557,8 @@ static int open_table(toml_parser *P, apr_array_header_t *parts,
 {
     hr_table *t = P->root->u.table;
     const char *path = "";
-    const char *name = apr_psprintf(P->scratch, is_array ? "[[%s]]" : "[%s]",
-                                    display);
+    const char *name =
+        apr_psprintf(P->scratch, is_array ? "[[%s]]" : "[%s]", display);
     int i;
 
     for (i = 0; i < parts->nelts; i++) {
@@ -1538,24 +1569,25 @@ static int open_table(toml_parser *P, apr_array_header_t *parts,
         path = join_path(P, path, key_part_display(P, part));
         if (i < parts->nelts - 1) {
             if (sub == NULL) {
-                sub = hr_value_make_table(P->p, P->file, line);
+                sub = new_table(P, line);
+                if (sub == NULL) {
+                    return -1;
+                }
                 set_state(P, sub->u.table, TABLE_IMPLICIT);
                 table_add(t, part, sub);
                 t = sub->u.table;
-            }
-            else if (is_array_of_tables(sub)) {
+            } else if (is_array_of_tables(sub)) {
                 /* [a.b] after [[a]] goes into the last element of a. */
                 sub = APR_ARRAY_IDX(sub->u.array, sub->u.array->nelts - 1,
                                     hr_value *);
                 t = sub->u.table;
-            }
-            else if (sub->type != HR_VAL_TABLE || sub->u.table->is_inline) {
-                toml_error(P, line, "cannot define %s: '%s' is %s (defined "
-                           "at %s:%d)", name, path, describe(sub), sub->file,
-                           sub->line);
+            } else if (sub->type != HR_VAL_TABLE || sub->u.table->is_inline) {
+                toml_error(P, line,
+                           "cannot define %s: '%s' is %s (defined "
+                           "at %s:%d)",
+                           name, path, describe(sub), sub->file, sub->line);
                 return -1;
-            }
-            else {
+            } else {
                 t = sub->u.table;
             }
             continue;
@@ -1568,48 +1600,56 @@ static int open_table(toml_parser *P, apr_array_header_t *parts,
                 sub = make_value(P, HR_VAL_ARRAY, line);
                 sub->u.array = apr_array_make(P->p, 4, sizeof(hr_value *));
                 table_add(t, part, sub);
-            }
-            else if (!is_array_of_tables(sub)) {
-                toml_error(P, line, "cannot append to %s: '%s' is %s, not an "
-                           "array of tables (defined at %s:%d)", name, path,
-                           describe(sub), sub->file, sub->line);
+            } else if (!is_array_of_tables(sub)) {
+                toml_error(P, line,
+                           "cannot append to %s: '%s' is %s, not an "
+                           "array of tables (defined at %s:%d)",
+                           name, path, describe(sub), sub->file, sub->line);
                 return -1;
             }
-            elem = hr_value_make_table(P->p, P->file, line);
+            elem = new_table(P, line);
+            if (elem == NULL) {
+                return -1;
+            }
             elem->u.table->from_array = 1;
             elem->u.table->is_defined = 1;
             set_state(P, elem->u.table, TABLE_HEADER);
             APR_ARRAY_PUSH(sub->u.array, hr_value *) = elem;
             t = elem->u.table;
-        }
-        else if (sub == NULL) {
-            sub = hr_value_make_table(P->p, P->file, line);
+        } else if (sub == NULL) {
+            sub = new_table(P, line);
+            if (sub == NULL) {
+                return -1;
+            }
             sub->u.table->is_defined = 1;
             set_state(P, sub->u.table, TABLE_HEADER);
             table_add(t, part, sub);
             t = sub->u.table;
-        }
-        else if (sub->type != HR_VAL_TABLE || sub->u.table->is_inline) {
-            toml_error(P, line, "cannot define %s: '%s' is already %s "
-                       "(defined at %s:%d)", name, path, describe(sub),
-                       sub->file, sub->line);
+        } else if (sub->type != HR_VAL_TABLE || sub->u.table->is_inline) {
+            toml_error(P, line,
+                       "cannot define %s: '%s' is already %s "
+                       "(defined at %s:%d)",
+                       name, path, describe(sub), sub->file, sub->line);
             return -1;
-        }
-        else {
+        } else {
             switch (get_state(P, sub->u.table)) {
             case TABLE_HEADER:
-                toml_error(P, line, "table %s defined twice (first at "
-                           "%s:%d)", name, sub->file, sub->line);
+                toml_error(P, line,
+                           "table %s defined twice (first at "
+                           "%s:%d)",
+                           name, sub->file, sub->line);
                 return -1;
             case TABLE_DOTTED:
-                toml_error(P, line, "table %s was already defined by dotted "
-                           "keys at %s:%d", name, sub->file, sub->line);
+                toml_error(P, line,
+                           "table %s was already defined by dotted "
+                           "keys at %s:%d",
+                           name, sub->file, sub->line);
                 return -1;
             case TABLE_IMPLICIT:
-                sub->line = line;   /* now defined here */
+                sub->line = line; /* now defined here */
                 break;
             case TABLE_OPEN:
-                break;              /* from an earlier file: merge */
+                break; /* from an earlier file: merge */
             }
             sub->u.table->is_defined = 1;
             set_state(P, sub->u.table, TABLE_HEADER);
@@ -1641,8 +1681,9 @@ static int parse_header(toml_parser *P)
     }
     skip_ws(P);
     if (peek(P) != ']' || (is_array && peek_at(P, 1) != ']')) {
-        toml_error(P, P->line, is_array ? "expected ']]' after '[[%s'"
-                                        : "expected ']' after '[%s'",
+        toml_error(P, P->line,
+                   is_array ? "expected ']]' after '[[%s'"
+                            : "expected ']' after '[%s'",
                    display);
         goto failed;
     }
@@ -1684,13 +1725,14 @@ int hr_toml_parse(apr_pool_t *p, const char *file, const char *text,
     P->current = root->u.table;
     P->current_path = "";
     P->states = apr_hash_make(P->work);
+    buf_init(&P->text, P->work);
 
     /* A UTF-8 byte order mark is tolerated. */
     if (P->end - P->pos >= 3 && memcmp(P->pos, "\xEF\xBB\xBF", 3) == 0) {
         P->pos += 3;
     }
 
-    while (P->pos < P->end && P->nerrors < TOML_MAX_ERRORS) {
+    while (P->pos < P->end && P->nerrors < TOML_MAX_ERRORS && !P->stop) {
         int c, rc;
 
         apr_pool_clear(P->scratch);
@@ -1714,14 +1756,12 @@ int hr_toml_parse(apr_pool_t *p, const char *file, const char *text,
             if (rc == 0) {
                 rc = end_of_statement(P, "table header");
             }
-        }
-        else if (is_bare_key_char(c) || c == '"' || c == '\'') {
+        } else if (is_bare_key_char(c) || c == '"' || c == '\'') {
             rc = parse_keyval(P, P->current, P->current_path);
             if (rc == 0) {
                 rc = end_of_statement(P, "value");
             }
-        }
-        else {
+        } else {
             int n = utf8_sequence_length(P->pos, P->end);
 
             toml_error(P, P->line, "expected a key or a [table], found '%s'",
@@ -1750,8 +1790,7 @@ static int file_error(apr_array_header_t *errors, const char *path,
         apr_strerror(rv, reason, sizeof(reason));
         APR_ARRAY_PUSH(errors, char *) =
             apr_psprintf(errors->pool, "%s: %s: %s", path, what, reason);
-    }
-    else {
+    } else {
         APR_ARRAY_PUSH(errors, char *) =
             apr_psprintf(errors->pool, "%s: %s", path, what);
     }

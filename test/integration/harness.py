@@ -128,6 +128,7 @@ class Herald:
         self.modules = list(modules)
         self.test_modules = list(test_modules)
         self.proc = None
+        self.env = None          # extra environment for the server
         self.log_path = os.path.join(self.dir, "herald.log")
         moddir = os.path.join(self.dir, "modules")
         os.mkdir(moddir)
@@ -159,9 +160,11 @@ class Herald:
     # -- process ---------------------------------------------------------
     def start(self):
         self.log = open(self.log_path, "wb")
+        env = dict(os.environ)
+        env.update(self.env or {})
         self.proc = subprocess.Popen([herald_bin(), "-f", self.config_path],
                                      stdout=self.log, stderr=self.log,
-                                     cwd=self.dir)
+                                     cwd=self.dir, env=env)
         port = list(self.ports.values())[0]
         for _ in range(200):   # bounded: 10 s
             if self.proc.poll() is not None:
@@ -201,6 +204,20 @@ class Herald:
         if crashed and exc[0] is None:
             raise AssertionError("herald crashed (exit %s):\n%s"
                                  % (code, text[-4000:]))
+        return False
+
+    def rewrite_config(self, extra):
+        """Append @extra to the configuration (for reload tests)."""
+        with open(self.config_path, "a") as f:
+            f.write("\n" + extra + "\n")
+
+    def wait_log(self, text, timeout=10):
+        """Wait until @text appears in the server's log (bounded)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.log_text():
+                return True
+            time.sleep(0.05)
         return False
 
     def log_text(self):

@@ -50,17 +50,13 @@ static const char *quote(apr_pool_t *p, const char *s)
 
         if (c == '"' || c == '\\') {
             dump_append(out, apr_psprintf(p, "\\%c", c));
-        }
-        else if (c == '\n') {
+        } else if (c == '\n') {
             dump_append(out, "\\n");
-        }
-        else if (c == '\t') {
+        } else if (c == '\t') {
             dump_append(out, "\\t");
-        }
-        else if (c < 0x20 || c == 0x7F) {
+        } else if (c < 0x20 || c == 0x7F) {
             dump_append(out, apr_psprintf(p, "\\x%02X", c));
-        }
-        else {
+        } else {
             dump_append(out, apr_pstrndup(p, s, 1));
         }
     }
@@ -73,8 +69,8 @@ static const char *key_name(apr_pool_t *p, const char *key)
     const char *c;
 
     for (c = key; *c != '\0'; c++) {
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
-              || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')) {
             return quote(p, key);
         }
     }
@@ -82,8 +78,8 @@ static const char *key_name(apr_pool_t *p, const char *key)
 }
 
 /* One line per value, depth first, in definition order. */
-static void dump_value(apr_pool_t *p, apr_array_header_t *out,
-                       const char *path, const hr_value *v)
+static void dump_value(apr_pool_t *p, apr_array_header_t *out, const char *path,
+                       const hr_value *v)
 {
     char num[64];
     int i;
@@ -94,14 +90,15 @@ static void dump_value(apr_pool_t *p, apr_array_header_t *out,
                                       quote(p, v->u.s), v->line));
         break;
     case HR_VAL_INTEGER:
-        dump_append(out, apr_psprintf(p, "%s = integer %" APR_INT64_T_FMT
-                                      " @%d\n", path, v->u.i, v->line));
+        dump_append(out,
+                    apr_psprintf(p, "%s = integer %" APR_INT64_T_FMT " @%d\n",
+                                 path, v->u.i, v->line));
         break;
     case HR_VAL_FLOAT:
         /* snprintf: APR's formatter has no exact %g. */
         snprintf(num, sizeof(num), "%.17g", v->u.f);
-        dump_append(out, apr_psprintf(p, "%s = float %s @%d\n", path, num,
-                                      v->line));
+        dump_append(out,
+                    apr_psprintf(p, "%s = float %s @%d\n", path, num, v->line));
         break;
     case HR_VAL_BOOLEAN:
         dump_append(out, apr_psprintf(p, "%s = boolean %s @%d\n", path,
@@ -117,11 +114,12 @@ static void dump_value(apr_pool_t *p, apr_array_header_t *out,
         break;
     case HR_VAL_TABLE:
         if (*path != '\0') {
-            dump_append(out, apr_psprintf(
-                p, "%s = table%s%s%s @%d\n", path,
-                v->u.table->is_inline ? " inline" : "",
-                v->u.table->is_defined ? " defined" : "",
-                v->u.table->from_array ? " element" : "", v->line));
+            dump_append(out,
+                        apr_psprintf(p, "%s = table%s%s%s @%d\n", path,
+                                     v->u.table->is_inline ? " inline" : "",
+                                     v->u.table->is_defined ? " defined" : "",
+                                     v->u.table->from_array ? " element" : "",
+                                     v->line));
         }
         for (i = 0; i < v->u.table->entries->nelts; i++) {
             hr_table_entry *e =
@@ -130,17 +128,15 @@ static void dump_value(apr_pool_t *p, apr_array_header_t *out,
 
             /* The index must agree with the entries. */
             if (hr_table_find(v->u.table, e->key) != e) {
-                dump_append(out, apr_psprintf(p, "INDEX MISMATCH %s\n",
-                                              name));
+                dump_append(out, apr_psprintf(p, "INDEX MISMATCH %s\n", name));
             }
             dump_value(p, out,
                        *path ? apr_pstrcat(p, path, ".", name, NULL) : name,
                        e->value);
         }
-        if (apr_hash_count(v->u.table->index)
-            != (unsigned)v->u.table->entries->nelts) {
-            dump_append(out, apr_psprintf(p, "INDEX SIZE MISMATCH %s\n",
-                                          path));
+        if (apr_hash_count(v->u.table->index) !=
+            (unsigned)v->u.table->entries->nelts) {
+            dump_append(out, apr_psprintf(p, "INDEX SIZE MISMATCH %s\n", path));
         }
         break;
     }
@@ -195,14 +191,13 @@ typedef struct {
 
 static const valid_case valid_cases[] = {
     {"empty", "", ""},
-    {"blank and comments",
-     "# only a comment\n\n   \t\n# another # one\n", ""},
-    {"crlf line ends",
-     "a = 1\r\n# c\r\nb = \"x\"\r\n",
+    {"blank and comments", "# only a comment\n\n   \t\n# another # one\n", ""},
+    {"crlf line ends", "a = 1\r\n# c\r\nb = \"x\"\r\n",
      "a = integer 1 @1\n"
      "b = string \"x\" @3\n"},
     {"bom",
-     "\xEF\xBB\xBF" "a = true\n",
+     "\xEF\xBB\xBF"
+     "a = true\n",
      "a = boolean true @1\n"},
     {"no final newline", "a=1", "a = integer 1 @1\n"},
     {"bare and quoted keys",
@@ -247,7 +242,8 @@ static const valid_case valid_cases[] = {
      "u = \"\\u00e9\\u20AC\\U0001F600\\u0041\"\n"
      "t = \"tab\there\"\n",
      "s = string \"b\\x08t\\tn\\nf\\x0Cr\\x0Dq\\\"s\\\\\" @1\n"
-     "u = string \"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80" "A\" @2\n"
+     "u = string \"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"
+     "A\" @2\n"
      "t = string \"tab\\there\" @3\n"},
     {"utf-8 passes through",
      "s = \"caf\xC3\xA9 \xE2\x9C\x93\"  # d\xC3\xA9j\xC3\xA0 vu\n",
@@ -326,8 +322,7 @@ static const valid_case valid_cases[] = {
      "k = float -inf @11\n"
      "l = float inf @12\n"
      "m = float 10000000000 @13\n"},
-    {"booleans",
-     "t = true\nf = false # no\n",
+    {"booleans", "t = true\nf = false # no\n",
      "t = boolean true @1\n"
      "f = boolean false @2\n"},
     {"date-times are strings",
@@ -721,8 +716,8 @@ static const invalid_case invalid_cases[] = {
      "unterminated multi-line string", 1},
     {"unterminated multi-line literal", "\n\nc = '''\nabc ''\n", 3,
      "unterminated multi-line string", 1},
-    {"invalid escape", "a = 1\nb = \"x\\qy\"\nc = 2\n", 2,
-     "invalid escape \\q", 1},
+    {"invalid escape", "a = 1\nb = \"x\\qy\"\nc = 2\n", 2, "invalid escape \\q",
+     1},
     {"invalid escape in multi-line", "a = \"\"\"\nok\nbad \\x41\n\"\"\"\n", 3,
      "invalid escape \\x", 1},
     {"backslash-space not at line end", "a = \"\"\"x \\ y\"\"\"\n", 1,
@@ -732,14 +727,14 @@ static const invalid_case invalid_cases[] = {
      "not a Unicode scalar value", 1},
     {"\\U above U+10FFFF", "s = \"\\U00110000\"\n", 1,
      "not a Unicode scalar value", 1},
-    {"control character in string", "s = \"a\x01" "b\"\n", 1,
-     "control character 0x01", 1},
-    {"DEL in literal string", "s = 'a\x7F'\n", 1, "control character 0x7F",
-     1},
+    {"control character in string",
+     "s = \"a\x01"
+     "b\"\n",
+     1, "control character 0x01", 1},
+    {"DEL in literal string", "s = 'a\x7F'\n", 1, "control character 0x7F", 1},
     {"invalid UTF-8 in string", "s = \"\xC3\x28\"\n", 1, "invalid UTF-8", 1},
     {"overlong UTF-8", "s = '\xC0\xAF'\n", 1, "invalid UTF-8", 1},
-    {"too many quotes", "s = \"\"\"abc\"\"\"\"\"\"\n", 1, "too many quotes",
-     1},
+    {"too many quotes", "s = \"\"\"abc\"\"\"\"\"\"\n", 1, "too many quotes", 1},
     {"multi-line key", "\"\"\"k\"\"\" = 1\n", 1, "cannot be a key", 1},
     /* keys and statements */
     {"missing =", "a = 1\nfoo 1\n", 2, "expected '=' after key 'foo'", 1},
@@ -748,8 +743,7 @@ static const invalid_case invalid_cases[] = {
     {"missing value", "a =\nb = 2\n", 1, "missing value for key 'a'", 1},
     {"missing value before comment", "a = # nothing\n", 1,
      "missing value for key 'a'", 1},
-    {"invalid key character", "a$b = 1\n", 1,
-     "expected '=' after key 'a'", 1},
+    {"invalid key character", "a$b = 1\n", 1, "expected '=' after key 'a'", 1},
     {"statement starts badly", "ok = 1\n= 1\n", 2,
      "expected a key or a [table]", 1},
     {"dot without a part", "a. = 1\n", 1, "invalid character '='", 1},
@@ -758,7 +752,8 @@ static const invalid_case invalid_cases[] = {
      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-     " = 1\n", 1, "key too long", 1},
+     " = 1\n",
+     1, "key too long", 1},
     {"garbage after value", "a = 1 2\nb = 3\n", 1,
      "unexpected text after value: '2'", 1},
     {"garbage after string", "a = \"x\" y\n", 1,
@@ -781,14 +776,13 @@ static const invalid_case invalid_cases[] = {
     {"signed hex", "a = +0x10\n", 1, "invalid number '+0x10'", 1},
     {"bad octal digit", "a = 0o8\n", 1, "invalid number '0o8'", 1},
     {"uppercase prefix", "a = 0X1F\n", 1, "invalid number '0X1F'", 1},
-    {"integer too big", "a = 9223372036854775808\n", 1,
-     "integer out of range", 1},
+    {"integer too big", "a = 9223372036854775808\n", 1, "integer out of range",
+     1},
     {"integer too small", "a = -9223372036854775809\n", 1,
      "integer out of range", 1},
-    {"hex too big", "a = 0x1_0000_0000_0000_0000\n", 1,
-     "integer out of range", 1},
-    {"float without fraction digits", "a = 1.\n", 1, "invalid number '1.'",
+    {"hex too big", "a = 0x1_0000_0000_0000_0000\n", 1, "integer out of range",
      1},
+    {"float without fraction digits", "a = 1.\n", 1, "invalid number '1.'", 1},
     {"float without integer part", "a = .5\n", 1, "invalid number '.5'", 1},
     {"float with empty exponent", "a = 1e\n", 1, "invalid number '1e'", 1},
     {"float with leading zero", "a = 03.14\n", 1, "invalid number", 1},
@@ -796,19 +790,19 @@ static const invalid_case invalid_cases[] = {
     {"bad month", "d = 1979-13-27\n", 1, "invalid date-time", 1},
     {"not a leap year", "d = 2023-02-29\n", 1, "invalid date-time", 1},
     {"bad hour", "t = 24:00:00\n", 1, "invalid date-time", 1},
-    {"bad offset", "t = 1979-05-27T07:32:00+25:00\n", 1,
-     "invalid date-time", 1},
+    {"bad offset", "t = 1979-05-27T07:32:00+25:00\n", 1, "invalid date-time",
+     1},
     {"value too long",
      "a = 1111111111111111111111111111111111111111111111111111111111111111"
      "11111111111111111111111111111111111111111111111111111111111111111111"
-     "\n", 1, "value too long", 1},
+     "\n",
+     1, "value too long", 1},
     /* arrays and inline tables */
-    {"unclosed array", "a = 1\nb = [ 1, 2,\n 3\n", 2, "unclosed array 'b'",
-     1},
+    {"unclosed array", "a = 1\nb = [ 1, 2,\n 3\n", 2, "unclosed array 'b'", 1},
     {"array without comma", "a = [ 1 2 ]\n", 1,
      "expected ',' or ']' after an element of array 'a'", 1},
-    {"array cut by a header", "a = [ 1,\n[b]\nc = 1\n", 2,
-     "invalid value 'b'", 1},
+    {"array cut by a header", "a = [ 1,\n[b]\nc = 1\n", 2, "invalid value 'b'",
+     1},
     {"inline table with newline", "a = { b = 1,\n c = 2 }\n", 1,
      "unclosed inline table 'a'", 1},
     {"inline table trailing comma", "a = { b = 1, }\n", 1,
@@ -819,27 +813,29 @@ static const invalid_case invalid_cases[] = {
      "duplicate key 'a.b'", 1},
     {"inline table extended by header", "a = { b = 1 }\n[a]\nc = 2\n", 2,
      "cannot define [a]: 'a' is already an inline table (defined at "
-     "t.toml:1)", 1},
+     "t.toml:1)",
+     1},
     {"inline table extended by dotted key", "a = { b = 1 }\na.c = 2\n", 2,
      "inline table 'a' cannot be extended", 1},
     {"inline sub-table extended", "a = { b.c = 1 }\n[a.b.d]\n", 2,
      "cannot define [a.b.d]: 'a' is an inline table", 1},
-    {"nesting too deep", "a = " OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 OPEN10
-     OPEN10 CLOSE10 CLOSE10 CLOSE10 CLOSE10 CLOSE10 CLOSE10 CLOSE10 "\n", 1,
-     "nested too deep (limit 64)", 1},
-    {"nesting just deep enough", "a = 1\n" "b = " OPEN10 OPEN10 OPEN10 OPEN10
-     OPEN10 OPEN10 "[[[[ 1 ]]]]" CLOSE10 CLOSE10 CLOSE10 CLOSE10 CLOSE10
-     CLOSE10 "\nc = [[" OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 "[[[[",
+    {"nesting too deep",
+     "a = " OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 CLOSE10 CLOSE10
+         CLOSE10 CLOSE10 CLOSE10 CLOSE10 CLOSE10 "\n",
+     1, "nested too deep (limit 64)", 1},
+    {"nesting just deep enough",
+     "a = 1\n"
+     "b = " OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 OPEN10
+     "[[[[ 1 ]]]]" CLOSE10 CLOSE10 CLOSE10 CLOSE10 CLOSE10 CLOSE10
+     "\nc = [[" OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 OPEN10 "[[[[",
      3, "nested too deep", 1},
     /* redefinitions */
     {"duplicate key", "a = 1\nb = 2\na = 3\n", 3,
      "duplicate key 'a' (first defined at t.toml:1)", 1},
     {"duplicate key in table", "[t]\nx = 1\n\nx = 2\n", 4,
      "duplicate key 't.x' (first defined at t.toml:2)", 1},
-    {"duplicate dotted key", "a.b = 1\na.b = 2\n", 2,
-     "duplicate key 'a.b'", 1},
-    {"key redefines a table", "a.b = 1\na = 2\n", 2,
-     "duplicate key 'a'", 1},
+    {"duplicate dotted key", "a.b = 1\na.b = 2\n", 2, "duplicate key 'a.b'", 1},
+    {"key redefines a table", "a.b = 1\na = 2\n", 2, "duplicate key 'a'", 1},
     {"dotted key through a value", "a = 1\na.b = 2\n", 2,
      "cannot set 'a.b': 'a' is an integer (defined at t.toml:1)", 1},
     {"table defined twice", "[x]\na = 1\n[y]\n[x]\nb = 2\n", 4,
@@ -848,18 +844,18 @@ static const invalid_case invalid_cases[] = {
      "table [a.b] defined twice", 1},
     {"header on a dotted-key table", "a.b = 1\n[a]\n", 2,
      "table [a] was already defined by dotted keys at t.toml:1", 1},
-    {"header on a dotted sub-table", "[fruit]\napple.color = 'red'\n"
-     "[fruit.apple]\n", 3, "already defined by dotted keys", 1},
+    {"header on a dotted sub-table",
+     "[fruit]\napple.color = 'red'\n"
+     "[fruit.apple]\n",
+     3, "already defined by dotted keys", 1},
     {"header replaces a value", "a = 1\n[a]\n", 2,
      "cannot define [a]: 'a' is already an integer", 1},
     {"header through a static array", "a = [1]\n[a.b]\n", 2,
      "cannot define [a.b]: 'a' is an array", 1},
-    {"dotted key into a defined table",
-     "[a.b.c]\nz = 9\n[a]\nb.c.t = 1\n", 4,
+    {"dotted key into a defined table", "[a.b.c]\nz = 9\n[a]\nb.c.t = 1\n", 4,
      "table [a.b.c] was defined at t.toml:1", 1},
     {"array of tables on a value", "x = 1\n[[x]]\n", 2,
-     "cannot append to [[x]]: 'x' is an integer, not an array of tables",
-     1},
+     "cannot append to [[x]]: 'x' is an integer, not an array of tables", 1},
     {"array of tables on a static array", "x = [ {a = 1} ]\n[[x]]\n", 2,
      "'x' is an array, not an array of tables", 1},
     {"array of tables on a table", "[x]\n[[x]]\n", 2,
@@ -874,7 +870,8 @@ static const invalid_case invalid_cases[] = {
     {"too many key parts",
      "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."
      "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a"
-     " = 1\n", 1, "too many parts (limit 64)", 1},
+     " = 1\n",
+     1, "too many parts (limit 64)", 1},
     /* recovery: errors on several lines, the rest still parsed */
     {"several errors", "a =\nb = 1\nc = ?\nd = 2\n[x\ne = 'z\n", 1,
      "missing value", 4},
@@ -897,15 +894,15 @@ static void test_invalid(void)
         parse(p, c->input, strlen(c->input), &errors, &rc);
         prefix = apr_psprintf(p, "t.toml:%d: ", c->line);
         first = errors->nelts > 0 ? APR_ARRAY_IDX(errors, 0, char *) : "";
-        ok = rc == errors->nelts && rc == c->count
-             && strncmp(first, prefix, strlen(prefix)) == 0
-             && strstr(first + strlen(prefix), c->message) != NULL;
+        ok = rc == errors->nelts && rc == c->count &&
+             strncmp(first, prefix, strlen(prefix)) == 0 &&
+             strstr(first + strlen(prefix), c->message) != NULL;
         if (!ok) {
-            report_mismatch(c->name, "errors",
-                            apr_psprintf(p, "%d error(s), first: %s%s",
-                                         c->count, prefix, c->message),
-                            apr_psprintf(p, "rc=%d\n%s", rc,
-                                         errors_text(p, errors)));
+            report_mismatch(
+                c->name, "errors",
+                apr_psprintf(p, "%d error(s), first: %s%s", c->count, prefix,
+                             c->message),
+                apr_psprintf(p, "rc=%d\n%s", rc, errors_text(p, errors)));
         }
         CU_ASSERT(ok);
         apr_pool_destroy(p);
@@ -924,11 +921,10 @@ static void test_recovery(void)
     apr_pool_create(&p, pool);
     root = parse(p, text, strlen(text), &errors, &rc);
     CU_ASSERT_EQUAL(rc, 3);
-    CU_ASSERT_STRING_EQUAL(dump(p, root),
-                           "b = integer 1 @2\n"
-                           "d = integer 2 @4\n"
-                           "y = table defined @7\n"
-                           "y.f = integer 3 @8\n");
+    CU_ASSERT_STRING_EQUAL(dump(p, root), "b = integer 1 @2\n"
+                                          "d = integer 2 @4\n"
+                                          "y = table defined @7\n"
+                                          "y.f = integer 3 @8\n");
     CU_ASSERT_STRING_EQUAL(errors_text(p, errors),
                            "t.toml:1: missing value for key 'a'\n"
                            "t.toml:3: expected a value for 'c', found '?'\n"
@@ -968,10 +964,9 @@ static void test_recovery_in_arrays(void)
                            "},'\n"
                            "t.toml:12: invalid escape \\q\n");
     CU_ASSERT_EQUAL(rc, 3);
-    CU_ASSERT_STRING_EQUAL(dump(p, root),
-                           "b = integer 2 @7\n"
-                           "c = integer 3 @10\n"
-                           "e = integer 5 @13\n");
+    CU_ASSERT_STRING_EQUAL(dump(p, root), "b = integer 2 @7\n"
+                                          "c = integer 3 @10\n"
+                                          "e = integer 5 @13\n");
     apr_pool_destroy(p);
 }
 
@@ -1000,10 +995,10 @@ static void test_error_limit(void)
     CU_ASSERT_STRING_EQUAL(APR_ARRAY_IDX(errors, 1, char *),
                            "many.toml:1: expected a key or a [table], "
                            "found '='");
-    CU_ASSERT_PTR_NOT_NULL(strstr(APR_ARRAY_IDX(errors, 50, char *),
-                                  "many.toml:50: "));
-    CU_ASSERT_PTR_NOT_NULL(strstr(APR_ARRAY_IDX(errors, 50, char *),
-                                  "giving up"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(APR_ARRAY_IDX(errors, 50, char *), "many.toml:50: "));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(APR_ARRAY_IDX(errors, 50, char *), "giving up"));
     apr_pool_destroy(p);
 }
 
@@ -1026,17 +1021,16 @@ static void test_merge(void)
     CU_ASSERT_EQUAL(rc, 0);
     rc = hr_toml_parse(p, "two.toml", two, strlen(two), root, errors);
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(dump(p, root),
-                           "a = integer 1 @1\n"
-                           "t = table defined @2\n"
-                           "t.x = integer 1 @3\n"
-                           "t.y = integer 2 @3\n"
-                           "srv = array 2 @4\n"
-                           "srv[0] = table defined element @4\n"
-                           "srv[0].n = integer 1 @5\n"
-                           "srv[1] = table defined element @4\n"
-                           "srv[1].n = integer 2 @5\n"
-                           "b = integer 2 @1\n");
+    CU_ASSERT_STRING_EQUAL(dump(p, root), "a = integer 1 @1\n"
+                                          "t = table defined @2\n"
+                                          "t.x = integer 1 @3\n"
+                                          "t.y = integer 2 @3\n"
+                                          "srv = array 2 @4\n"
+                                          "srv[0] = table defined element @4\n"
+                                          "srv[0].n = integer 1 @5\n"
+                                          "srv[1] = table defined element @4\n"
+                                          "srv[1].n = integer 2 @5\n"
+                                          "b = integer 2 @1\n");
     CU_ASSERT_STRING_EQUAL(hr_value_lookup(root, "t.y")->file, "two.toml");
     CU_ASSERT_STRING_EQUAL(hr_value_lookup(root, "t.x")->file, "one.toml");
 
@@ -1066,9 +1060,9 @@ static char *read_whole(apr_pool_t *p, const char *path)
     apr_size_t n;
     char *buf;
 
-    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p)
-            != APR_SUCCESS
-        || apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p) !=
+            APR_SUCCESS ||
+        apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS) {
         return NULL;
     }
     n = (apr_size_t)fi.size;
@@ -1114,10 +1108,10 @@ static void test_golden_files(void)
 
         apr_pool_create(&p, pool);
         path = apr_psprintf(p, "%s/%s.toml", TOML_DATA_DIR, names[i]);
-        ref = read_whole(p, apr_psprintf(p, "%s/%s.ref", TOML_DATA_DIR,
-                                         names[i]));
-        err = read_whole(p, apr_psprintf(p, "%s/%s.err", TOML_DATA_DIR,
-                                         names[i]));
+        ref = read_whole(p,
+                         apr_psprintf(p, "%s/%s.ref", TOML_DATA_DIR, names[i]));
+        err = read_whole(p,
+                         apr_psprintf(p, "%s/%s.err", TOML_DATA_DIR, names[i]));
         CU_ASSERT_FATAL(ref != NULL || err != NULL);
         root = hr_value_make_table(p, path, 0);
         errors = apr_array_make(p, 4, sizeof(char *));
@@ -1127,9 +1121,9 @@ static void test_golden_files(void)
         /* Errors are compared without the data directory. */
         got_lines = apr_array_make(p, 8, sizeof(const char *));
         for (j = 0; j < errors->nelts; j++) {
-            dump_append(got_lines, without(p, APR_ARRAY_IDX(errors, j,
-                                                            const char *),
-                                           TOML_DATA_DIR "/"));
+            dump_append(got_lines,
+                        without(p, APR_ARRAY_IDX(errors, j, const char *),
+                                TOML_DATA_DIR "/"));
             dump_append(got_lines, "\n");
         }
         got = apr_array_pstrcat(p, got_lines, 0);
@@ -1174,16 +1168,15 @@ static void test_file_errors(void)
     rc = hr_toml_parse_file(p, TOML_DATA_DIR, root, errors);
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT_EQUAL_FATAL(errors->nelts, 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(APR_ARRAY_IDX(errors, 0, char *),
-                                  ": cannot "));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(APR_ARRAY_IDX(errors, 0, char *), ": cannot "));
 
     /* Over 16 MiB (a sparse file: nothing is written). */
     CU_ASSERT_EQUAL_FATAL(apr_temp_dir_get(&tmpdir, p), APR_SUCCESS);
     path = apr_psprintf(p, "%s/test_toml.XXXXXX", tmpdir);
     CU_ASSERT_EQUAL_FATAL(apr_file_mktemp(&f, (char *)path,
-                                          APR_FOPEN_CREATE | APR_FOPEN_READ
-                                              | APR_FOPEN_WRITE
-                                              | APR_FOPEN_EXCL,
+                                          APR_FOPEN_CREATE | APR_FOPEN_READ |
+                                              APR_FOPEN_WRITE | APR_FOPEN_EXCL,
                                           p),
                           APR_SUCCESS);
     CU_ASSERT_EQUAL(apr_file_trunc(f, 16 * 1024 * 1024 + 1), APR_SUCCESS);
@@ -1193,8 +1186,10 @@ static void test_file_errors(void)
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT_EQUAL_FATAL(errors->nelts, 1);
     CU_ASSERT_STRING_EQUAL(APR_ARRAY_IDX(errors, 0, char *),
-                           apr_psprintf(p, "%s: file too large (limit 16 "
-                                        "MiB)", path));
+                           apr_psprintf(p,
+                                        "%s: file too large (limit 16 "
+                                        "MiB)",
+                                        path));
     apr_file_remove(path, p);
     apr_pool_destroy(p);
 }
@@ -1291,6 +1286,19 @@ static void test_hostile(void)
     memset(text, '=', big);
     CU_ASSERT_EQUAL(parse_hostile(p, text, big), 1);
 
+    /* Too many tables: 150000 empty inline tables in one array. */
+    memcpy(text, "a = [", 5);
+    for (i = 0; i < 150000; i++) {
+        memcpy(text + 5 + i * 3, "{},", 3);
+    }
+    text[5 + i * 3] = ']';
+    apr_pool_create(&sub, p);
+    parse(sub, text, 5 + i * 3 + 1, &errors, &rc);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_STRING_EQUAL(errors_text(sub, errors),
+                           "t.toml:1: too many tables (limit 100000)\n");
+    apr_pool_destroy(sub);
+
     /* Random bytes, then random TOML-ish characters. */
     for (round = 0; round < 3000; round++) {
         apr_size_t len = (apr_size_t)(rng() % 1024);
@@ -1306,8 +1314,8 @@ static void test_hostile(void)
 
     /* The seed with random bytes changed. */
     for (round = 0; round < 2000; round++) {
-        const char *seed = valid_cases[sizeof(valid_cases)
-                                       / sizeof(valid_cases[0]) - 1].input;
+        const char *seed =
+            valid_cases[sizeof(valid_cases) / sizeof(valid_cases[0]) - 1].input;
         apr_size_t len = strlen(seed);
         int flips = 1 + (int)(rng() % 4);
 
@@ -1336,19 +1344,17 @@ int main(void)
         return 1;
     }
     suite = CU_add_suite("toml", NULL, NULL);
-    if (suite == NULL
-        || !CU_add_test(suite, "valid documents", test_valid)
-        || !CU_add_test(suite, "special values", test_special_values)
-        || !CU_add_test(suite, "seed configuration", test_seed)
-        || !CU_add_test(suite, "invalid documents", test_invalid)
-        || !CU_add_test(suite, "recovery after errors", test_recovery)
-        || !CU_add_test(suite, "recovery in arrays",
-                        test_recovery_in_arrays)
-        || !CU_add_test(suite, "error limit", test_error_limit)
-        || !CU_add_test(suite, "several files in one tree", test_merge)
-        || !CU_add_test(suite, "golden files", test_golden_files)
-        || !CU_add_test(suite, "file errors", test_file_errors)
-        || !CU_add_test(suite, "hostile input", test_hostile)) {
+    if (suite == NULL || !CU_add_test(suite, "valid documents", test_valid) ||
+        !CU_add_test(suite, "special values", test_special_values) ||
+        !CU_add_test(suite, "seed configuration", test_seed) ||
+        !CU_add_test(suite, "invalid documents", test_invalid) ||
+        !CU_add_test(suite, "recovery after errors", test_recovery) ||
+        !CU_add_test(suite, "recovery in arrays", test_recovery_in_arrays) ||
+        !CU_add_test(suite, "error limit", test_error_limit) ||
+        !CU_add_test(suite, "several files in one tree", test_merge) ||
+        !CU_add_test(suite, "golden files", test_golden_files) ||
+        !CU_add_test(suite, "file errors", test_file_errors) ||
+        !CU_add_test(suite, "hostile input", test_hostile)) {
         CU_cleanup_registry();
         return 1;
     }
