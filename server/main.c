@@ -9,6 +9,7 @@
  *     herald -f FILE queue list [--json]
  *     herald -f FILE queue show ID [--json]
  *     herald -V                 version
+ *     herald -l syslog ...      log to syslog (LOG_MAIL) instead of stderr
  *
  * Without -f the installed configuration is used
  * ($sysconfdir/herald/herald.toml).
@@ -56,7 +57,7 @@ static hr_server *reload_config(apr_pool_t *p)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: herald [-f FILE] [-t | -M | -d]\n"
+            "usage: herald [-f FILE] [-l stderr|syslog] [-t | -M | -d]\n"
             "       herald [-f FILE] queue list [--json]\n"
             "       herald [-f FILE] queue show ID [--json]\n"
             "       herald -V\n"
@@ -64,6 +65,7 @@ static void usage(void)
             "  -t       check the configuration and exit\n"
             "  -M       list the loaded modules and what they own\n"
             "  -d       log debug detail\n"
+            "  -l WHERE log to stderr (default, the journal) or syslog\n"
             "  -V       print the version\n",
             HR_SYSCONF_DIR);
 }
@@ -103,6 +105,7 @@ int main(int argc, const char *const *argv)
     apr_array_header_t *errors;
     const char *file = config_file;
     const char *arg;
+    const char *log_target = "stderr";
     int check = 0, list_modules = 0, debug = 0, queue_cmd;
     hr_server *srv;
     const char *why = NULL;
@@ -116,7 +119,7 @@ int main(int argc, const char *const *argv)
     atexit(apr_terminate);
     apr_pool_create(&pool, NULL);
     apr_getopt_init(&opt, pool, argc, argv);
-    while ((rv = apr_getopt(opt, "f:tMVdh", &ch, &arg)) == APR_SUCCESS) {
+    while ((rv = apr_getopt(opt, "f:l:tMVdh", &ch, &arg)) == APR_SUCCESS) {
         switch (ch) {
         case 'f':
             file = arg;
@@ -129,6 +132,13 @@ int main(int argc, const char *const *argv)
             break;
         case 'd':
             debug = 1;
+            break;
+        case 'l':
+            if (strcmp(arg, "stderr") != 0 && strcmp(arg, "syslog") != 0) {
+                usage();
+                return 2;
+            }
+            log_target = arg;
             break;
         case 'V':
             printf("Herald %s (module API %d.%d)\n", HERALD_VERSION,
@@ -148,7 +158,7 @@ int main(int argc, const char *const *argv)
         usage();
         return 2;
     }
-    hr_log_init("stderr", debug ? HR_LOG_DEBUG : HR_LOG_INFO);
+    hr_log_init(log_target, debug ? HR_LOG_DEBUG : HR_LOG_INFO);
     config_file = file;
 
     errors = apr_array_make(pool, 8, sizeof(char *));

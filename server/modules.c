@@ -362,7 +362,7 @@ const char *hr_modules_find_owner(apr_pool_t *p, const char *dir,
         }
         for (k = m->keys; k && k->path; k++) {
             if (hr_key_matches(k, path)) {
-                owner = m->name;
+                owner = apr_pstrdup(p, m->name);
                 break;
             }
         }

@@ -30,7 +30,9 @@ void hr_out_append(hr_session *s, const char *data, apr_size_t len)
             cap *= 2;
         }
         bigger = apr_palloc(s->pool, cap);
-        memcpy(bigger, c->out, c->out_len);
+        if (c->out_len > 0) {
+            memcpy(bigger, c->out, c->out_len);
+        }
         c->out = bigger;   /* the old buffer goes with the session pool */
         c->out_cap = cap;
     }

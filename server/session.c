@@ -488,6 +488,40 @@ static void discard_long_line(hr_session *s)
     hr_session_error(s);
 }
 
+/*
+ * After a reply that the client must wait for, is more input already
+ * here?  RFC 2920 §3.1 / RFC 5321 §4.1.4: without PIPELINING the client
+ * waits for every reply (and, even with it, for the 354 before the
+ * message).  Input sent ahead is refused with 554 5.5.0 and the session
+ * closed: such a client is not speaking SMTP, or is trying to smuggle a
+ * second message past a reader that would read ahead.
+ */
+static int out_of_step(hr_session *s)
+{
+    hr_session_core *c = HR_SCORE(s);
+
+    if (c->in_start >= c->in_end || c->closing || c->mode == HR_IN_OCTETS) {
+        return 0;
+    }
+    if (c->mode == HR_IN_COMMAND && hr_session_advertised(s, "PIPELINING")) {
+        return 0;
+    }
+    if (c->mode == HR_IN_DATA && hr_session_advertised(s, "PIPELINING")) {
+        /* XXX: a pipelining client that sends the message before the 354
+         * is tolerated, as Postfix does; the dot reader still ends the
+         * data only at CRLF.CRLF */
+        return 0;
+    }
+    if (c->mode == HR_IN_DATA) {
+        hr_body_abort(s);
+        hr_session_reset_txn(s);
+    }
+    hr_reply(s, 554, "5.5.0", "Protocol error: input sent before the reply "
+             "(no PIPELINING)");
+    hr_session_close(s);
+    return 1;
+}
+
 /* Run everything buffered, until more input is needed. */
 static void process_input(hr_session *s)
 {
@@ -511,6 +545,9 @@ static void process_input(hr_session *s)
             if (c->octets_left == 0) {
                 c->mode = HR_IN_COMMAND;
                 c->octets_done(s, c->octets_baton);
+                if (out_of_step(s)) {
+                    return;
+                }
             }
             continue;
         }
@@ -522,6 +559,9 @@ static void process_input(hr_session *s)
             if (done) {
                 c->mode = HR_IN_COMMAND;
                 hr_body_data_done(s);
+                if (out_of_step(s)) {
+                    return;
+                }
                 hr_session_flush(s);
             }
             continue;
@@ -564,14 +604,7 @@ static void process_input(hr_session *s)
             flags = dispatch_line(s, start, len);
         }
 
-        if (c->mode == HR_IN_COMMAND && c->in_start < c->in_end &&
-            !hr_session_advertised(s, "PIPELINING") && !c->closing) {
-            /* RFC 2920 §3.1 / RFC 5321 §4.1.4: without PIPELINING the
-             * client waits for each reply; input already waiting means
-             * it is not speaking SMTP (or is trying to smuggle). */
-            hr_reply(s, 554, "5.5.0", "Protocol error: commands sent "
-                     "before the reply (no PIPELINING)");
-            hr_session_close(s);
+        if (out_of_step(s)) {
             return;
         }
         if (flags & HR_VERB_GROUP_END) {

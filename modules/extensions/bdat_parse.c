@@ -2,8 +2,8 @@
  * bdat_parse.c -- the argument parser of the BDAT verb (RFC 3030 §2); see
  * bdat_parse.h.  A pure function over a string: no pools, no session.
  */
+#include <strings.h>
 #include <apr_lib.h>
-#include <apr_strings.h>
 
 #include "bdat_parse.h"
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "sieve_int.h"
@@ -304,13 +305,12 @@ static void compile_regexes(sv_compiler *cc, sv_test *t, const sv_arg *keys)
     }
 }
 
+/* Note a constant list name once, for sieve_program_lists(). */
 static void remember_list(sv_compiler *cc, const char *name)
 {
-    int i;
-
-    for (i = 0; i < cc->lists->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(cc->lists, i, const char *), name) == 0)
-            return;
+    if (apr_hash_get(cc->list_seen, name, APR_HASH_KEY_STRING))
+        return;
+    apr_hash_set(cc->list_seen, name, APR_HASH_KEY_STRING, name);
     APR_ARRAY_PUSH(cc->lists, const char *) = name;
 }
 
@@ -378,13 +378,14 @@ static void compile_tag(sv_compiler *cc, const struct test_spec *spec,
             sv_fail(cc->ec, a->line, a->col,
                     ":comparator needs a comparator name");
         s = single_string(cc, n, &n->args[*i], "comparator name");
-        if (strcmp(s->text, "i;ascii-casemap") == 0) {
+        /* RFC 4790 §3.1: collation names are case-insensitive */
+        if (strcasecmp(s->text, "i;ascii-casemap") == 0) {
             t->comparator = SV_CMP_CASEMAP;
         }
-        else if (strcmp(s->text, "i;octet") == 0) {
+        else if (strcasecmp(s->text, "i;octet") == 0) {
             t->comparator = SV_CMP_OCTET;
         }
-        else if (strcmp(s->text, "i;ascii-numeric") == 0) {
+        else if (strcasecmp(s->text, "i;ascii-numeric") == 0) {
             need_ext(cc, SV_EXT_NUMERIC, s->line, s->col,
                      "comparator \"i;ascii-numeric\"");
             t->comparator = SV_CMP_NUMERIC;
@@ -623,6 +624,7 @@ sieve_program *sieve_compile(apr_pool_t *p, const char *name,
     cc.vars = apr_array_make(cc.tmp, 8, sizeof(const char *));
     cc.envs = apr_array_make(cc.tmp, 8, sizeof(const char *));
     cc.lists = apr_array_make(cc.tmp, 4, sizeof(const char *));
+    cc.list_seen = apr_hash_make(cc.tmp);
     prog = cc.prog = apr_pcalloc(pool, sizeof(*prog));
     prog->name = apr_pstrdup(pool, name ? name : "script");
 

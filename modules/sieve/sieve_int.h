@@ -7,7 +7,8 @@
  *   sieve_compile.c  commands and tests -> program tree (semantics)
  *   sieve_string.c   strings -> variable templates (RFC 5229 §3)
  *   sieve_match.c    comparators, match types, address parsing
- *   sieve_exec.c     runs a program (sieve_run)
+ *   sieve_eval.c     evaluates tests at run time
+ *   sieve_exec.c     runs a program (sieve_run): commands, variables
  * Nothing here is part of the public API (see sieve.h).
  */
 #ifndef SIEVE_INT_H
@@ -228,6 +229,7 @@ typedef struct sv_compiler {
     apr_array_header_t *vars;   /* const char * */
     apr_array_header_t *envs;   /* const char * */
     apr_array_header_t *lists;  /* const char * */
+    struct apr_hash_t *list_seen; /* the same, for de-duplication */
 } sv_compiler;
 
 /* sieve_parser.c */
@@ -281,5 +283,67 @@ void sv_addr_part(int part, const char *addr, apr_size_t len,
 int sv_is_address_header(const char *name, apr_size_t len);
 
 apr_size_t sv_utf8_clip(const char *s, apr_size_t len, apr_size_t cap);
+
+/* ---------------------------------------------------------- running */
+
+#define SV_ARENA      (64 * 1024)  /* octets for all variable values */
+#define SV_PCRE_MEM   4096         /* PCRE2 contexts and match data */
+#define SV_GLOB_RATE  16           /* glob steps per budget unit */
+#define SV_SCAN_RATE  256          /* octets compared per budget unit */
+
+enum { SV_TMP_NAME, SV_TMP_VAL, SV_TMP_KEY, SV_TMP_COUNT }; /* scratch */
+
+typedef struct sv_slot {     /* a variable's value in the arena */
+    apr_uint32_t off, len, cap;
+} sv_slot;
+
+/* The whole state of one run, on the caller's stack (sieve_exec.c).
+ * Only the fields for the program's variables are initialised. */
+typedef struct sv_run {
+    const sieve_program *prog;
+    const sieve_host *host;
+    void *ctx;
+    sieve_result *out;
+    unsigned long budget;        /* remaining */
+    unsigned long spent;
+    int keep, discard, reject;   /* actions so far */
+
+    apr_uint64_t env_done;       /* ${env.*} cache */
+    const char *env_val[SV_MAX_ENV];
+    apr_size_t env_len[SV_MAX_ENV];
+
+    unsigned nmatch;             /* match variables */
+    sv_span match[SV_MAX_MATCH];
+    char match_buf[SIEVE_MAX_VALUE + 1];
+
+    sv_slot vars[SIEVE_MAX_VARIABLES];
+    apr_size_t arena_used;
+    char arena[SV_ARENA];
+
+    /* expansions: names/sources, values/address parts, keys; one spare
+     * octet lets sv_utf8_clip() see a character cut at the limit */
+    char tmp[SV_TMP_COUNT][SIEVE_MAX_VALUE + 2];
+
+    pcre2_general_context *gctx; /* created at the first :regex */
+    pcre2_match_context *mctx;
+    pcre2_match_data *md;
+    apr_size_t pcre_used;
+    union {
+        char bytes[SV_PCRE_MEM];
+        double align;
+        void *palign;
+    } pcre_mem;
+} sv_run;
+
+/* sieve_exec.c */
+int sv_charge(sv_run *r, unsigned long n);
+int sv_exhausted(sv_run *r);
+int sv_runtime_error(sv_run *r, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int sv_expand(sv_run *r, const sv_string *s, char *buf, const char **out,
+              apr_size_t *len);
+
+/* sieve_eval.c: 1 true, 0 false, -1 stopped (budget or error) */
+int sv_eval_test(sv_run *r, const sv_test *t);
 
 #endif /* SIEVE_INT_H */

@@ -1,5 +1,5 @@
 /*
- * sieve_parser.c -- the Sieve grammar (RFC 5228 §8.2) and sieve_compile().
+ * sieve_parser.c -- the Sieve grammar (RFC 5228 §8.2).
  *
  *   start    = commands
  *   command  = identifier arguments (";" / block)
@@ -211,11 +211,10 @@ static void parse_command(sv_parser *ps, int depth, int toplevel,
     parse_arguments(ps, &head, takes_test, depth);
 
     t = *sv_lex_peek(ps->lx);
+    if (takes_test && head.ntests == 0)
+        sv_fail(cc->ec, t.line, t.col, "expected a test after '%s', found %s",
+                name.text, sv_tok_describe(cc->tmp, &t));
     if (takes_block && t.type != SV_TOK_LBRACE) {
-        if (takes_test && head.ntests == 0)
-            sv_fail(cc->ec, t.line, t.col,
-                    "expected a test after '%s', found %s", name.text,
-                    sv_tok_describe(cc->tmp, &t));
         sv_fail(cc->ec, t.line, t.col, "expected '{' after '%s', found %s",
                 name.text, sv_tok_describe(cc->tmp, &t));
     }

@@ -516,21 +516,21 @@ static int sni_callback(SSL *ssl, int *alert, void *arg)
     tls_config *conf = arg;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     SSL_CTX *current = SSL_get_SSL_CTX(ssl);
+    tls_certificate *own = NULL;
     int pass, i;
 
     if (name == NULL || *name == '\0') {
         return SSL_TLSEXT_ERR_OK;
     }
-    for (pass = 0; pass < 2; pass++) {
-        tls_certificate *own = NULL;
-
-        for (i = 0; i < conf->certificates->nelts; i++) {
-            tls_certificate *c =
-                APR_ARRAY_IDX(conf->certificates, i, tls_certificate *);
-            if (c->ctx == current) {
-                own = c;
-            }
+    for (i = 0; i < conf->certificates->nelts; i++) {
+        tls_certificate *c =
+            APR_ARRAY_IDX(conf->certificates, i, tls_certificate *);
+        if (c->ctx == current) {
+            own = c;
         }
+    }
+    /* pass 0: exact names; pass 1: wildcards ("*.example.org") */
+    for (pass = 0; pass < 2; pass++) {
         if (own != NULL && certificate_names(own, name, pass)) {
             return SSL_TLSEXT_ERR_OK;
         }

@@ -285,6 +285,24 @@ static const run_case run_cases[] = {
       " { discard; }", 0, MSG, 0, 0, -1, OK, DISCARD, "" },
     { "if address :domain \"to\" \"group\" { discard; }", 0, MSG, 0, 0, -1,
       OK, KEEP, "" },
+    { "if address :all \"to\" \"undisclosed\" { discard; }", 0,
+      "To: undisclosed", 0, 0, -1, OK, DISCARD, "" },
+    { "if address :domain \"from\" \"b.example\" { discard; }", 0,
+      "From: <@a.example,@c.example:user@b.example>", 0, 0, -1, OK,
+      DISCARD, "" },
+    { V "if address :matches :localpart \"from\" \"*.*\" "
+      "{ reject \"${1}-${2}\"; }", 0, "From: First.Last@x.example (me)", 0,
+      0, -1, OK, REJECT, "First-Last" },
+    { V "set \"h\" \"Subject\";\nif exists \"${h}\" { discard; }", 0,
+      MSG, 0, 0, -1, OK, DISCARD, "" },
+    { "require \"relational\";\nif header :count \"eq\" "
+      "[\"received\", \"subject\"] \"3\" { discard; }", 0, MSG, 0, 0, -1,
+      OK, DISCARD, "" },
+    { "if header :comparator \"I;OCTET\" :is \"subject\" "
+      "\"[acme-users] [fwd] version 1.0\" { discard; }", 0, MSG, 0, 0, -1,
+      OK, DISCARD, "" },
+    { "if false { } elsif false { } elsif false { } elsif true "
+      "{ discard; } else { keep; }", 0, 0, 0, 0, -1, OK, DISCARD, "" },
     /* envelope (RFC 5228 §5.4) */
     { "require \"envelope\";\nif envelope :domain \"to\" \"example.org\" "
       "{ discard; }", 0, 0, "s@example.net", "a@example.com,b@EXAMPLE.org",
@@ -307,6 +325,7 @@ static const run_case run_cases[] = {
     { "if size :under 1M { discard; }", 0, 0, 0, 0, 1048575, OK, DISCARD,
       "" },
     { "if size :over 0 { discard; }", 0, 0, 0, 0, -1, OK, KEEP, "" },
+    { "if size :under 1G { discard; }", 0, 0, 0, 0, 5, OK, DISCARD, "" },
     /* variables (RFC 5229) */
     { V "set \"a\" \"Hello\"; set :lower \"b\" \"${a}\"; "
       "reject \"${a}-${b}-${A}\";", 0, 0, 0, 0, -1, OK, REJECT,
@@ -413,6 +432,13 @@ static const run_case run_cases[] = {
     { "require \"environment\";\nif environment :matches \"listener\" "
       "\"sub*\" { discard; }", "listener=submission", 0, 0, 0, -1, OK,
       DISCARD, "" },
+    { "require [\"environment\", \"relational\"];\nif environment "
+      ":count \"eq\" \"listener\" \"1\" { discard; }", "listener=smtp", 0,
+      0, 0, -1, OK, DISCARD, "" },
+    { "require [\"envelope\", \"variables\", \"reject\"];\n"
+      "if envelope :matches :domain \"to\" \"*.org\" "
+      "{ reject \"${1}\"; }", 0, 0, "", "a@x.com,b@y.org", -1, OK, REJECT,
+      "y" },
     { "require \"environment\";\nif environment :contains \"nope\" \"\" "
       "{ discard; }", "listener=smtp", 0, 0, 0, -1, OK, KEEP, "" },
 };
@@ -499,7 +525,7 @@ static const error_case error_cases[] = {
       "require must come before any other command" },
     { "elsif true { keep; }", ALL, 1, 1,
       "'elsif' without a preceding 'if'" },
-    { "if true { keep; } else { keep; } else { keep; }", ALL, 1, 35,
+    { "if true { keep; } else { keep; } else { keep; }", ALL, 1, 34,
       "'else' without a preceding 'if'" },
     { "if true {\nkeep;\n", ALL, 1, 9, "unclosed '{'" },
     { "keep;\n}", ALL, 2, 1, "unexpected '}'" },
@@ -560,7 +586,7 @@ static const error_case error_cases[] = {
     { "if size :over 99999999999999999999 { keep; }", ALL, 1, 15,
       "number too large" },
     { "keep; @", ALL, 1, 7, "unexpected character '@'" },
-    { "if anyof(true false) { keep; }", ALL, 1, 4,
+    { "if anyof(true false) { keep; }", ALL, 1, 15,
       "'true' takes no tests" },
     { "if anyof(true; false) { keep; }", ALL, 1, 14,
       "expected ',' or ')' in the test list, found ';'" },
@@ -631,10 +657,14 @@ static void test_seed_at_ehlo(void)
                            "'spam.example' has been blacklisted.");
     CU_ASSERT(res.steps > 0 && res.steps < 20);
 
-    /* no host at all: everything unknown, implicit keep */
-    CU_ASSERT_EQUAL(sieve_run(prog, NULL, NULL, 0, &res), SIEVE_OK);
+    /* no host at all: the list is missing, a run-time error, and the
+     * outcome is implicit keep (RFC 5228 §2.10.6) */
+    CU_ASSERT_EQUAL(sieve_run(prog, NULL, NULL, 0, &res), SIEVE_ERUNTIME);
     CU_ASSERT_EQUAL(res.action, SIEVE_KEEP);
     CU_ASSERT_EQUAL(res.implicit_keep, 1);
+    CU_ASSERT_STRING_EQUAL(res.error,
+                           "list \"list/blocked-domains\" is not available");
+    CU_ASSERT_EQUAL(res.error_line, 2);
 
     prog = compile_ok("if header :is \"a\" \"b\" { keep; }", ALL);
     if (prog)
@@ -665,17 +695,17 @@ static void test_limits(void)
     CU_ASSERT_EQUAL(err.column, 64 * 9 + 4);
     CU_ASSERT_STRING_EQUAL(err.message, "nesting too deep (limit 64)");
 
-    /* 64 levels of not are fine, 65 are not */
+    /* 63 nots (64 levels with the if) are fine, 70 are not */
     s = cur = apr_palloc(p, 80 * 4 + 40);
     cur += sprintf(cur, "if ");
     for (i = 0; i < 63; i++)
         cur += sprintf(cur, "not ");
-    sprintf(cur, "true { discard; }");
+    sprintf(cur, "false { discard; }");
     prog = sieve_compile(p, "t", s, strlen(s), ALL, &err);
     CU_ASSERT_PTR_NOT_NULL(prog);
     if (prog) {
         sieve_run(prog, NULL, NULL, 0, &res);
-        CU_ASSERT_EQUAL(res.action, SIEVE_DISCARD);   /* 63 nots: odd */
+        CU_ASSERT_EQUAL(res.action, SIEVE_DISCARD);   /* odd: true */
     }
     s = cur = apr_palloc(p, 80 * 4 + 40);
     cur += sprintf(cur, "if ");
@@ -753,12 +783,26 @@ static void test_value_limits(void)
     /* 4096 octets = 2048 two-octet characters; "x" + 2047 of them */
     CU_ASSERT_STRING_EQUAL(res.reject_text, "2048 2048");
 
-    /* many sets of big values: old values die, compaction makes room */
+    /* the reject reason is clipped to the result buffer */
     big = apr_palloc(pool, 64 * 1024);
     strcpy(big, "require [\"variables\", \"reject\"];\n"
            "set \"s\" \"0123456789abcdef\";\n"
            "set \"s\" \"${s}${s}${s}${s}${s}${s}${s}${s}\";\n"
-           "set \"s\" \"${s}${s}${s}${s}${s}${s}${s}${s}\";\n"); /* 2048 */
+           "set \"s\" \"${s}${s}${s}${s}${s}${s}${s}${s}\";\n"
+           "reject \"${s}\";");
+    prog = compile_ok(big, ALL);
+    if (prog) {
+        sieve_run(prog, NULL, NULL, 0, &res);
+        CU_ASSERT_EQUAL(res.action, SIEVE_REJECT);
+        CU_ASSERT_EQUAL(strlen(res.reject_text),
+                        sizeof(res.reject_text) - 1);
+    }
+
+    /* many sets of big values: old values die, compaction makes room */
+    strcpy(big, "require [\"variables\", \"reject\"];\n"
+           "set \"s\" \"0123456789abcdef\";\n"
+           "set \"s\" \"${s}${s}${s}${s}${s}${s}${s}${s}\";\n"
+           "set \"s\" \"${s}${s}${s}${s}${s}${s}${s}${s}\";\n"); /* 1024 */
     for (i = 0; i < 60; i++)
         sprintf(big + strlen(big), "set \"v%d\" \"%d${s}\";\n"
                 "set \"v%d\" \"\";\n", i % 8, i, i % 8);
@@ -768,7 +812,7 @@ static void test_value_limits(void)
     if (prog) {
         sieve_run(prog, NULL, NULL, 0, &res);
         CU_ASSERT_EQUAL(res.status, SIEVE_OK);
-        CU_ASSERT_STRING_EQUAL(res.reject_text, "4096");
+        CU_ASSERT_STRING_EQUAL(res.reject_text, "2048");
     }
 
     /* more live values than the arena holds: a run-time error */
@@ -776,7 +820,7 @@ static void test_value_limits(void)
            "set \"s\" \"0123456789abcdef\";\n"
            "set \"s\" \"${s}${s}${s}${s}${s}${s}${s}${s}\";\n"
            "set \"s\" \"${s}${s}${s}${s}${s}${s}${s}${s}\";\n"
-           "set \"s\" \"${s}${s}\";\n");                     /* 4096 */
+           "set \"s\" \"${s}${s}${s}${s}\";\n");             /* 4096 */
     for (i = 0; i < 20; i++)
         sprintf(big + strlen(big), "set \"v%d\" \"${s}\";\n", i);
     prog = compile_ok(big, ALL);
@@ -810,15 +854,15 @@ static void test_budget(void)
         CU_ASSERT_EQUAL(res.budget_exhausted, 0);
     }
 
-    /* a pathological glob: 4 KiB of "a" against "*a*a*...*b" */
+    /* a pathological glob: 4000 "a" against "*" + 2000 "a" + "b" */
     s = cur = apr_palloc(pool, 8192 + 256);
     cur += sprintf(cur, "require \"variables\";\nset \"a\" \"");
     for (i = 0; i < 4000; i++)
         *cur++ = 'a';
-    cur += sprintf(cur, "\";\nif string :matches \"${a}\" \"");
-    for (i = 0; i < 30; i++)
-        cur += sprintf(cur, "*a");
-    sprintf(cur, "*b\" { discard; }");
+    cur += sprintf(cur, "\";\nif string :matches \"${a}\" \"*");
+    for (i = 0; i < 2000; i++)
+        *cur++ = 'a';
+    sprintf(cur, "b\" { discard; }");
     prog = compile_ok(s, ALL);
     if (prog) {
         CU_ASSERT_EQUAL(sieve_run(prog, NULL, NULL, 0, &res),
@@ -854,12 +898,12 @@ static void test_prefixes(void)
         " \"comparator-i;ascii-numeric\"];\n"
         "# a comment\n/* another */\n"
         "set :lower :upperfirst \"v\" \"${env.helo_domain}\";\n"
-        "if anyof(header :matches [\"subject\", \"x\"] \"*a?b\\\\*\",\n"
+        "if anyof(environment :regex \"remote_ip\" \"^192\\\\.(.*)\",\n"
+        "         header :matches [\"subject\", \"x\"] \"*a?b\\\\*\",\n"
         "         address :domain :comparator \"i;octet\" \"from\" \"x\",\n"
         "         envelope :count \"ge\" :comparator \"i;ascii-numeric\""
         " \"to\" \"2\",\n"
         "         not exists \"x-a\", size :over 10K,\n"
-        "         environment :regex \"remote_ip\" \"^192\\\\.(.*)\",\n"
         "         string :list \"${v}\" \"list/blocked-domains\") {\n"
         "    reject text:\nline ${1}\n..x\n.\n;\n"
         "} elsif valid_ext_list \"list/vip\" { discard; stop; }\n"
@@ -967,8 +1011,7 @@ static void *APR_THREAD_FUNC run_many(apr_thread_t *thd, void *data)
                 : (res.action != SIEVE_KEEP || res.reject_text[0] != '\0'))
             job->failures++;
     }
-    apr_thread_exit(thd, APR_SUCCESS);
-    return NULL;
+    return NULL;              /* not apr_thread_exit: ASan and pthread_exit */
 }
 
 static void test_threads(void)
