@@ -66,13 +66,13 @@ static void reply_line(hr_session *s, int code, const char *enhanced,
 HR_DECLARE(void) hr_reply(hr_session *s, int code, const char *enhanced,
                           const char *fmt, ...)
 {
-    char text[4096];
-    const char *line = text;
+    const char *text, *line;
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    text = apr_pvsprintf(s->pool, fmt, ap);
     va_end(ap);
+    line = text;
     for (;;) {
         const char *nl = strchr(line, '\n');
         if (nl == NULL) {

@@ -285,6 +285,13 @@ HR_DECLARE(int) hr_session_error(hr_session *s)
     return HR_DENY;
 }
 
+HR_DECLARE(void) hr_session_delay(hr_session *s, apr_interval_time_t wait)
+{
+    if (wait > HR_SCORE(s)->delay) {
+        HR_SCORE(s)->delay = wait;
+    }
+}
+
 HR_DECLARE(void) hr_session_close(hr_session *s)
 {
     HR_SCORE(s)->closing = 1;
@@ -391,6 +398,9 @@ static apr_size_t line_limit(hr_session *s)
     if (n < 512) {
         n = 512;   /* RFC 5321 §4.5.3.1.4: the minimum a server accepts */
     }
+    if (HR_SCORE(s)->line_fn != NULL && n < 12288) {
+        n = 12288; /* RFC 4954 §4: SASL lines may be this long */
+    }
     if (n > HR_INBUF_SIZE - 2) {
         n = HR_INBUF_SIZE - 2;
     }
@@ -418,6 +428,7 @@ static unsigned dispatch_line(hr_session *s, char *line, apr_size_t len)
     apr_size_t i = 0;
     hr_verb_entry *mv;
     const hr_core_verb *cv;
+    const char *shown;
     int rv;
 
     if (memchr(line, '\0', len) != NULL) {
@@ -436,8 +447,13 @@ static unsigned dispatch_line(hr_session *s, char *line, apr_size_t len)
         return 0;
     }
     args = i < len ? line + i + 1 : "";
+    /* never log credentials: AUTH shows its mechanism only */
+    shown = strcmp(verb, "AUTH") == 0
+                ? apr_pstrndup(s->pool, line,
+                               i < len ? i + 1 + strcspn(args, " ") : i)
+                : line;
     hr_log_session(s, HR_LOG_DEBUG, "command: %s",
-                   hr_log_escape(s->pool, line, 120));
+                   hr_log_escape(s->pool, shown, 120));
 
     if (c->greeted_refused && strcmp(verb, "QUIT") != 0) {
         /* RFC 5321 §3.1: after a 554 greeting only QUIT makes sense */
@@ -472,6 +488,22 @@ static unsigned dispatch_line(hr_session *s, char *line, apr_size_t len)
     return cv->flags;
 }
 
+/* An over-long line: 500, and a pending SASL exchange is over. */
+static void reply_line_too_long(hr_session *s)
+{
+    hr_session_core *c = HR_SCORE(s);
+
+    if (c->line_fn != NULL) {
+        c->line_fn = NULL;   /* RFC 4954 §4: the exchange fails */
+        hr_reply(s, 500, "5.5.6", "Authentication exchange line is too "
+                 "long");
+    }
+    else {
+        hr_reply(s, 500, "5.5.2", "Line too long");
+    }
+    hr_session_error(s);
+}
+
 /* A line that does not fit: everything up to its LF is thrown away. */
 static void discard_long_line(hr_session *s)
 {
@@ -484,8 +516,7 @@ static void discard_long_line(hr_session *s)
     }
     c->in_start = lf - c->in + 1;
     c->mode = HR_IN_COMMAND;
-    hr_reply(s, 500, "5.5.2", "Line too long");
-    hr_session_error(s);
+    reply_line_too_long(s);
 }
 
 /*
@@ -584,8 +615,7 @@ static void process_input(hr_session *s)
         len = lf - start;
         c->in_start += len + 1;
         if (len > line_limit(s)) {
-            hr_reply(s, 500, "5.5.2", "Line too long");
-            hr_session_error(s);
+            reply_line_too_long(s);
             continue;
         }
         /* CRLF ends a command; a bare LF is tolerated here (it cannot end

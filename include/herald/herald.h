@@ -168,6 +168,12 @@ HR_DECLARE(void) hr_reply_raw(hr_session *s, const char *line);
  */
 HR_DECLARE(int) hr_session_error(hr_session *s);
 
+/**
+ * Hold the replies queued so far for @wait before they are sent (a
+ * tarpit, e.g. after a failed AUTH); no worker thread waits meanwhile.
+ */
+HR_DECLARE(void) hr_session_delay(hr_session *s, apr_interval_time_t wait);
+
 /** Close the connection after the replies queued so far. */
 HR_DECLARE(void) hr_session_close(hr_session *s);
 

@@ -36,6 +36,11 @@
  * spooled envelope records it.  MAIL FROM's AUTH=<mailbox> is kept as the
  * envelope field "auth.mail" (RFC 4954 §5).
  *
+ * User names and passwords are compared as octets.  XXX RFC 4954 §4
+ * says both sides SHOULD prepare them with SASLprep (RFC 4013); that is
+ * not done, so a name written in another Unicode normalization form
+ * does not match (ASCII names, the usual case, are unaffected).
+ *
  * XXX session.auth.errors.wait is declared but the core offers a module
  * no way to delay a reply yet (hr_session_delay() is proposed); until it
  * does, a failed AUTH is counted with hr_session_error(), whose tarpit is
@@ -80,8 +85,8 @@ typedef struct auth_state {
 /* Does the session allow AUTH over this connection? */
 static int auth_transport_ok(hr_session *s)
 {
-    /* RFC 4954 §4 and RFC 3207 §6: passwords in clear text only where
-     * the administrator says so */
+    /* RFC 4954 §4: a server MUST offer a configuration without plaintext
+     * password mechanisms before STARTTLS; it is the default here */
     return s->is_tls || hr_session_bool(s, "session.auth.allow-plain-text");
 }
 

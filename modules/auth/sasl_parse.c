@@ -12,6 +12,12 @@
  *                      S: 334 UGFzc3dvcmQ6      "Password:"
  *                      C: c2VjcmV0
  *
+ * XXX The draft makes LOGIN server-first, and RFC 4954 §4 says a server
+ * MUST refuse an initial response to such a mechanism (501 5.7.0).  But
+ * [MS-XLOGIN] defines "AUTH LOGIN <user>", Python's smtplib sends it by
+ * default and Postfix (Cyrus SASL) accepts it; refusing it would only
+ * break those clients, so the initial response is taken as the user name.
+ *
  * Base64 is checked strictly before APR-util decodes it: a response that
  * is not canonical base64 is refused rather than guessed at.
  */

@@ -52,6 +52,7 @@ static int starttls_advertise(hr_session *s, const char **line)
 static int starttls_verb(hr_session *s, const char *args)
 {
     tls_certificate *cert = tls_listener_certificate(s);
+    tls_conn *tc;
 
     if (s->is_tls) {
         hr_reply(s, 503, "5.5.1", "Bad sequence of commands: TLS is "
@@ -68,6 +69,12 @@ static int starttls_verb(hr_session *s, const char *args)
         hr_reply(s, 501, "5.5.4", "Syntax: STARTTLS (no parameters)");
         return hr_session_error(s);
     }
+    tc = tls_conn_create(s, cert);
+    if (tc == NULL) {
+        hr_reply(s, 454, "4.7.0", "TLS not available due to temporary "
+                 "reason");
+        return hr_session_error(s);
+    }
     hr_reply(s, 220, "2.0.0", "Ready to start TLS");
     if (hr_session_flush(s) != 0) {
         return HR_DISCONNECT;
@@ -76,7 +83,7 @@ static int starttls_verb(hr_session *s, const char *args)
      * the STARTTLS line was sent in the clear, where anyone could have
      * added it; none of it may be read as coming from inside TLS. */
     hr_session_discard_input(s);
-    if (tls_handshake(s, cert) != 0) {
+    if (tls_handshake(s, tc) != 0) {
         /* the connection is in an unknown TLS state: no reply is
          * possible, only closing it */
         return HR_DISCONNECT;
@@ -96,12 +103,14 @@ static int starttls_verb(hr_session *s, const char *args)
 static int tls_connect(hr_session *s)
 {
     tls_certificate *cert;
+    tls_conn *tc;
 
     if (!s->listener->tls_implicit) {
         return HR_OK;
     }
     cert = tls_listener_certificate(s);
-    if (cert == NULL || tls_handshake(s, cert) != 0) {
+    tc = cert ? tls_conn_create(s, cert) : NULL;
+    if (tc == NULL || tls_handshake(s, tc) != 0) {
         /* no reply can be sent: there is no TLS channel to send it in,
          * and a plaintext one would be read as garbage */
         return HR_DISCONNECT;

@@ -42,12 +42,22 @@ TLS_PRIVATE int tls_post_config(hr_server *srv, apr_pool_t *ptemp,
 /** The certificate of the session's listener, or NULL (no TLS there). */
 TLS_PRIVATE tls_certificate *tls_listener_certificate(hr_session *s);
 
+/** The TLS state of one session (tls_io.c). */
+typedef struct tls_conn tls_conn;
+
+/**
+ * Make the session's SSL object from @cert's context, before anything is
+ * promised to the client.  NULL when OpenSSL cannot (logged): STARTTLS
+ * then answers 454 (RFC 3207 §4).
+ */
+TLS_PRIVATE tls_conn *tls_conn_create(hr_session *s, tls_certificate *cert);
+
 /**
  * Run the server side of the handshake on the session's socket, then
  * install the TLS layer and record the version and cipher in the session.
  * Returns 0, or -1 when the handshake failed (already logged).
  */
-TLS_PRIVATE int tls_handshake(hr_session *s, tls_certificate *cert);
+TLS_PRIVATE int tls_handshake(hr_session *s, tls_conn *tc);
 
 /** The reason of the last OpenSSL error of this thread ("" when none). */
 TLS_PRIVATE const char *tls_error_reason(apr_pool_t *p);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <string.h>
 #include <apr_strings.h>
 #include <openssl/err.h>
 
@@ -26,14 +27,14 @@
 #define TLS_MAX_TURNS 8
 
 /* The TLS state of one session (hr_io.ctx). */
-typedef struct tls_conn {
+struct tls_conn {
     hr_io io;
     SSL *ssl;
     hr_session *session;
     apr_int64_t timeout_ms;    /* longest wait inside one call */
     int failed;                /* fatal error: no close_notify may follow */
     int closed;
-} tls_conn;
+};
 
 static apr_status_t free_ssl(void *data)
 {
@@ -194,16 +195,11 @@ static void tls_close(hr_io *io)
     tc->closed = 1;
 }
 
-TLS_PRIVATE int tls_handshake(hr_session *s, tls_certificate *cert)
+TLS_PRIVATE tls_conn *tls_conn_create(hr_session *s, tls_certificate *cert)
 {
     tls_config *conf = hr_module_config(s->server, &tls_module);
-    int fd = hr_session_get_io(s)->fd;
-    apr_time_t until = apr_time_now() +
-                       apr_time_from_msec(conf->handshake_timeout_ms);
-    const char *sni;
-    tls_conn *tc;
+    tls_conn *tc = apr_pcalloc(s->pool, sizeof(*tc));
 
-    tc = apr_pcalloc(s->pool, sizeof(*tc));
     tc->session = s;
     tc->timeout_ms = conf->handshake_timeout_ms;
     ERR_clear_error();
@@ -211,15 +207,25 @@ TLS_PRIVATE int tls_handshake(hr_session *s, tls_certificate *cert)
     if (tc->ssl == NULL) {
         hr_log_session(s, HR_LOG_ERR, "TLS: cannot create a session: %s",
                        tls_error_reason(s->pool));
-        return -1;
+        return NULL;
     }
     apr_pool_cleanup_register(s->pool, tc->ssl, free_ssl,
                               apr_pool_cleanup_null);
-    if (SSL_set_fd(tc->ssl, fd) != 1) {
+    if (SSL_set_fd(tc->ssl, hr_session_get_io(s)->fd) != 1) {
         hr_log_session(s, HR_LOG_ERR, "TLS: cannot attach the socket: %s",
                        tls_error_reason(s->pool));
-        return -1;
+        return NULL;
     }
+    return tc;
+}
+
+TLS_PRIVATE int tls_handshake(hr_session *s, tls_conn *tc)
+{
+    tls_config *conf = hr_module_config(s->server, &tls_module);
+    int fd = hr_session_get_io(s)->fd;
+    apr_time_t until = apr_time_now() + apr_time_from_msec(tc->timeout_ms);
+    const char *sni;
+
     /* XXX: the handshake holds this worker thread until it completes or
      * handshake-timeout passes: a client that stalls mid-handshake costs
      * a thread for that long (a plain idle session costs none). */

@@ -617,6 +617,15 @@ class TestCertificateErrors(TLSCase):
                          r"certificate 'default': private key \S+: no PEM "
                          r"private key", "private-key =")
 
+    def test_encrypted_key(self):
+        encrypted = os.path.join(self.certs, "encrypted-key.pem")
+        openssl("pkey", "-in", self.main[1], "-aes256", "-passout",
+                "pass:secret", "-out", encrypted)
+        # never a pass-phrase prompt on the terminal: a plain error
+        self.assertError(certificate("default", self.main[0], encrypted),
+                         r"certificate 'default': private key \S+: it is "
+                         r"encrypted", "private-key =")
+
     def test_certificate_file_is_not_pem(self):
         self.assertError(certificate("default", self.garbage, self.main[1]),
                          r"certificate 'default': \S+ holds no usable PEM "
