@@ -121,7 +121,10 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *reload);
 
 /* service.c: systemd notification and privileges */
 void hr_service_notify(const char *state);
-int hr_service_drop_privileges(hr_server *srv, apr_array_header_t *errors);
+/** Become server.run-as.user/group (after binding); @check_only only
+ * resolves the names (before binding, so a typo stops the start early). */
+int hr_service_drop_privileges(hr_server *srv, int check_only,
+                               apr_array_header_t *errors);
 
 /* ------------------------------------------------------------- log.c */
 

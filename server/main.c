@@ -190,6 +190,10 @@ int main(int argc, const char *const *argv)
         hr_log(HR_LOG_ERR, "%s: no [server.listener.<id>] configured", file);
         return 1;
     }
+    if (hr_service_drop_privileges(srv, 1, errors) != 0) {
+        print_lines("herald: ", errors);
+        return 1;
+    }
     if (hr_event_listen(srv, pool, errors) != 0) {
         print_lines("", errors);
         return 1;
@@ -197,7 +201,7 @@ int main(int argc, const char *const *argv)
     if (write_pid_file(srv, pool) != 0) {
         return 1;
     }
-    if (hr_service_drop_privileges(srv, errors) != 0) {
+    if (hr_service_drop_privileges(srv, 0, errors) != 0) {
         print_lines("herald: ", errors);
         return 1;
     }

@@ -50,7 +50,8 @@ static const char *run_as(hr_server *srv, const char *name)
     return v && v->type == HR_VAL_STRING && v->u.s[0] ? v->u.s : NULL;
 }
 
-int hr_service_drop_privileges(hr_server *srv, apr_array_header_t *errors)
+int hr_service_drop_privileges(hr_server *srv, int check_only,
+                               apr_array_header_t *errors)
 {
     const char *user = run_as(srv, "user");
     const char *group = run_as(srv, "group");
@@ -80,6 +81,9 @@ int hr_service_drop_privileges(hr_server *srv, apr_array_header_t *errors)
             return -1;
         }
         gid = gr->gr_gid;
+    }
+    if (check_only) {
+        return 0;   /* the names resolve: the drop itself comes later */
     }
     if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
         getgid() == gid) {

@@ -41,10 +41,10 @@
  * not done, so a name written in another Unicode normalization form
  * does not match (ASCII names, the usual case, are unaffected).
  *
- * XXX session.auth.errors.wait is declared but the core offers a module
- * no way to delay a reply yet (hr_session_delay() is proposed); until it
- * does, a failed AUTH is counted with hr_session_error(), whose tarpit is
- * session.errors.wait.
+ * A failed AUTH is also a protocol error (hr_session_error, with its
+ * session.errors.wait tarpit); its reply is held for the longer of that
+ * and session.auth.errors.wait, which slows password guessing without
+ * holding a worker thread (hr_session_delay).
  */
 #include <stdarg.h>
 #include <string.h>
@@ -194,7 +194,7 @@ static int auth_check_password(hr_session *s, const char *user,
 static int auth_failed(hr_session *s, auth_state *st, const char *user,
                        const char *why)
 {
-    apr_int64_t max = 3;
+    apr_int64_t max = 3, wait = 0;
 
     st->failures++;
     hr_log_session(s, HR_LOG_NOTICE, "AUTH %s failed for [%s] user '%s': %s",
@@ -207,6 +207,9 @@ static int auth_failed(hr_session *s, auth_state *st, const char *user,
                  "closing connection", s->listener->hostname);
         hr_session_close(s);
         return HR_DISCONNECT;
+    }
+    if (hr_session_int(s, "session.auth.errors.wait", &wait) && wait > 0) {
+        hr_session_delay(s, apr_time_from_msec(wait));
     }
     return hr_session_error(s);
 }
@@ -652,9 +655,8 @@ static const hr_config_key auth_keys[] = {
      HR_VARS_EHLO, "offer AUTH without TLS (else 538 5.7.11)"},
     {"session.auth.errors.max", HR_KEY_INTEGER, HR_KEY_EXPR, "3",
      HR_VARS_EHLO, "failed AUTH commands before 421 4.7.0 (0: no limit)"},
-    {"session.auth.errors.wait", HR_KEY_DURATION, HR_KEY_EXPR, "\"5s\"",
-     HR_VARS_EHLO, "delay after a failed AUTH (not applied yet: "
-     "session.errors.wait is)"},
+    {"session.auth.errors.wait", HR_KEY_DURATION, HR_KEY_EXPR, "\"1s\"",
+     HR_VARS_EHLO, "delay of the reply to a failed AUTH"},
     {NULL}};
 
 HR_MODULE(auth) = {HR_MODULE_STUFF, "mod_auth", auth_keys,

@@ -175,6 +175,33 @@ class BodyIdentityTest(unittest.TestCase):
                              body)
 
 
+class LargeMessagesTest(unittest.TestCase):
+    def test_large_messages_back_to_back(self):
+        # A session step reads at most 64 times 64 KiB.  When a chunk ends
+        # exactly on such a boundary (a BDAT line and its octets of 4, 8,
+        # 16 or 20 MiB), the last octets arrive in the last read of a step:
+        # they must still be processed, since nothing more will come from
+        # the socket to wake the session.
+        step = 64 * 65536
+        with Herald(COMMON + '[session.data.limits]\nsize = "64M"\n'
+                    '[session]\ntransfer-limit = "1G"\n',
+                    modules=MODULES) as h:
+            c = h.client()
+            c.cmd("EHLO client.example", 250)
+            for i, steps in enumerate((5, 5, 4, 2, 1, 5)):
+                size = steps * step
+                size -= len(b"BDAT %d LAST\r\n" % size)
+                body = bytes([65 + i]) * size
+                c.cmd("MAIL FROM:<a@client.example>", 250)
+                c.cmd("RCPT TO:<b@remote.example>", 250)
+                c.send(b"BDAT %d LAST\r\n" % size + body)
+                try:
+                    qid = queued_id(c.expect(250))
+                except socket.timeout:
+                    self.fail("message %d (%d MiB): no reply" % (i, steps * 4))
+                self.assertEqual(trace_stripped(h.message(qid)), body)
+
+
 class PipelinedChunksTest(unittest.TestCase):
     def test_whole_transaction_in_one_write(self):
         parts = chunks_of(MESSAGE, [100, 2000])

@@ -639,6 +639,22 @@ class DataTest(unittest.TestCase):
             self.assertEqual(code, 250, lines)
             self.assertEqual(len(h.queue_ids()), 1)
 
+    def test_size_limit_boundary(self):
+        cfg = BASE + '[session.data.limits]\nsize = 1000\n'
+        with Herald(cfg) as h:
+            c = self.transaction(h)
+            body = b"Subject: x\r\n\r\n" + b"y" * (1000 - 14 - 2) + b"\r\n"
+            self.assertEqual(len(body), 1000)
+            code, lines = send_data(c, body)
+            self.assertEqual(code, 250, lines)
+            self.assertEqual(split_trace(h.message(queued_id(lines)))[1],
+                             body)
+            c.cmd("MAIL FROM:<a@example.org>", 250)
+            c.cmd("RCPT TO:<b@example.net>", 250)
+            code, lines = send_data(c, b"z" + body)
+            self.assertEqual(code, 552, lines)
+            self.assertEqual(len(h.queue_ids()), 1)
+
     def test_bare_lf_rejected(self):
         with Herald(BASE) as h:
             for body in (b"Subject: x\r\n\r\na\nb\r\n",
@@ -1249,16 +1265,9 @@ class ConfigTest(unittest.TestCase):
                              r"belongs to %s, which is not loaded"
                              % (re.escape(k), SEED_OWNERS[k]))
 
-    # core bug: server/modules.c:365 hr_modules_find_owner() returns
-    # m->name, which lives in the module file it unloads at :369; the
-    # warning at config.c:300 then reads unmapped memory (SIGSEGV).  Fix:
-    # `owner = apr_pstrdup(p, m->name);`.
-    @unittest.expectedFailure
     def test_seed_ehlo_snippet(self):
         self.seed_check(SEED_EHLO, "session.ehlo")
 
-    # core bug: server/modules.c:365, as above.
-    @unittest.expectedFailure
     def test_seed_extensions_snippet(self):
         self.seed_check(SEED_EXTENSIONS, "session.extensions")
 
@@ -1266,6 +1275,35 @@ class ConfigTest(unittest.TestCase):
 # --------------------------------------------------------------- durability
 
 class DurabilityTest(unittest.TestCase):
+
+    def test_client_vanishes_mid_data(self):
+        with Herald(BASE) as h:
+            c = h.client()
+            c.cmd("EHLO client.example", 250)
+            c.cmd("MAIL FROM:<a@example.org>", 250)
+            c.cmd("RCPT TO:<b@example.net>", 250)
+            c.cmd("DATA", 354)
+            c.send(b"Subject: partial\r\n\r\nhalf\r\n")
+            self.assertTrue(wait_for(lambda: spool_tmp_files(h) != []))
+            c.close()
+            self.assertTrue(wait_for(lambda: spool_tmp_files(h) == []),
+                            spool_tmp_files(h))
+            self.assertEqual(h.queue_ids(), [])
+
+    def test_timeout_mid_data(self):
+        with Herald(BASE + '[session]\ntimeout = "1s"\n') as h:
+            c = h.client()
+            c.cmd("EHLO client.example", 250)
+            c.cmd("MAIL FROM:<a@example.org>", 250)
+            c.cmd("RCPT TO:<b@example.net>", 250)
+            c.cmd("DATA", 354)
+            c.send(b"Subject: partial\r\n\r\nhalf\r\n")
+            code, lines = c.reply()
+            self.assertEqual(code, 421, lines)
+            self.assertTrue(lines[-1].startswith("421 4.4.2 "), lines)
+            self.assertTrue(c.closed())
+            self.assertTrue(wait_for(lambda: spool_tmp_files(h) == []))
+            self.assertEqual(h.queue_ids(), [])
 
     def test_sigterm_mid_data_and_restart(self):
         h = Herald(BASE)
