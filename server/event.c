@@ -608,7 +608,11 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
                 }
                 unarm(conn);
                 apr_thread_mutex_unlock(loop.lock);
-                dispatch(conn, EV_READ);
+                /* a deadline that passed while the poller slept wins over
+                 * the input that woke it (session.duration) */
+                dispatch(conn, !conn->sleeping &&
+                                       conn->deadline <= apr_time_now()
+                                   ? EV_TIMEOUT : EV_READ);
             }
         }
         expire_timers();

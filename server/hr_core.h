@@ -82,7 +82,8 @@ extern const hr_config_key hr_core_keys[];
  * Returns the server, or NULL when there were errors.
  */
 hr_server *hr_config_load(apr_pool_t *parent, const char *file,
-                          int load_modules, apr_array_header_t *errors);
+                          int load_modules, apr_array_header_t *errors,
+                          apr_array_header_t *warnings);
 
 /* ---------------------------------------------------------- modules.c */
 

@@ -32,7 +32,8 @@ static const char *config_file = HR_SYSCONF_DIR "/herald.toml";
 static hr_server *reload_config(apr_pool_t *p)
 {
     apr_array_header_t *errors = apr_array_make(p, 8, sizeof(char *));
-    hr_server *srv = hr_config_load(p, config_file, 1, errors);
+    apr_array_header_t *warnings = apr_array_make(p, 8, sizeof(char *));
+    hr_server *srv = hr_config_load(p, config_file, 1, errors, warnings);
     const char *why = NULL;
     int i;
 
@@ -42,9 +43,8 @@ static hr_server *reload_config(apr_pool_t *p)
     if (srv == NULL) {
         return NULL;
     }
-    for (i = 0; i < HR_CORE(srv)->warnings->nelts; i++) {
-        hr_log(HR_LOG_WARNING, "%s",
-               APR_ARRAY_IDX(HR_CORE(srv)->warnings, i, char *));
+    for (i = 0; i < warnings->nelts; i++) {
+        hr_log(HR_LOG_WARNING, "%s", APR_ARRAY_IDX(warnings, i, char *));
     }
     if (hr_spool_init(srv->pool, srv->spool_dir, &why) != 0) {
         hr_log(HR_LOG_ERR, "spool %s: %s", srv->spool_dir, why);
@@ -102,7 +102,7 @@ int main(int argc, const char *const *argv)
 {
     apr_pool_t *pool;
     apr_getopt_t *opt;
-    apr_array_header_t *errors;
+    apr_array_header_t *errors, *warnings;
     const char *file = config_file;
     const char *arg;
     const char *log_target = "stderr";
@@ -162,14 +162,15 @@ int main(int argc, const char *const *argv)
     config_file = file;
 
     errors = apr_array_make(pool, 8, sizeof(char *));
-    srv = hr_config_load(pool, file, !queue_cmd, errors);
+    warnings = apr_array_make(pool, 8, sizeof(char *));
+    srv = hr_config_load(pool, file, !queue_cmd, errors, warnings);
+    print_lines("warning: ", warnings);
     if (srv == NULL) {
         print_lines("", errors);
         fprintf(stderr, "herald: %d error(s) in the configuration\n",
                 errors->nelts);
         return 1;
     }
-    print_lines("warning: ", HR_CORE(srv)->warnings);
     if (queue_cmd) {
         return hr_queue_cli(pool, srv->spool_dir, argc - opt->ind,
                             argv + opt->ind);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <apr_atomic.h>
@@ -130,6 +131,9 @@ static const char *session_var(void *ctx, hr_var v)
                      (unsigned)s->local_port);
         return c->var_buf[v];
     case HR_VAR_HELO_DOMAIN:
+        if (c->pending_helo != NULL) {
+            return c->pending_helo;   /* the helo hook judges this one */
+        }
         return s->helo_domain ? s->helo_domain : "";
     case HR_VAR_AUTHENTICATED_AS:
         return s->authenticated_as ? s->authenticated_as : "";
@@ -670,13 +674,16 @@ int hr_session_step(hr_session *s)
     }
     c->delay = 0;
     hr_session_int(s, "session.transfer-limit", &limit);
-    /* bounded: a fast client cannot keep one worker forever */
-    for (rounds = 0; rounds < 64; rounds++) {
+    for (rounds = 0;; rounds++) {
         apr_ssize_t n;
         int again = 0;
 
         process_input(s);
-        if (c->closing || c->close_now || c->delay > 0) {
+        /* bounded: a fast client cannot keep one worker forever.  Stop
+         * only after what was read has been processed: the poller wakes
+         * the session for what is still in the socket, never for what
+         * already sits in the buffer. */
+        if (c->closing || c->close_now || c->delay > 0 || rounds == 64) {
             break;
         }
         compact_input(c);
@@ -761,6 +768,37 @@ void hr_session_abort(hr_session *s, int code, const char *esc,
     hr_session_flush(s);
 }
 
+/*
+ * Close gently: stop sending, then read and drop what the client still
+ * sends for a moment, so that a reply sent just before the close (a 554
+ * to a client that talked out of turn) is not destroyed by a TCP reset
+ * caused by unread input (cf. httpd's lingering close).  Bounded in time
+ * and octets.
+ */
+static void lingering_close(hr_session_core *c)
+{
+    char drain[4096];
+    apr_size_t total = 0;
+    int rounds;
+
+    if (shutdown(c->plain_io.fd, SHUT_WR) != 0) {
+        return;
+    }
+    for (rounds = 0; rounds < 10 && total < 65536; rounds++) {
+        struct pollfd pfd = {c->plain_io.fd, POLLIN, 0};
+        ssize_t n;
+
+        if (poll(&pfd, 1, 20) <= 0) {
+            return;
+        }
+        n = read(c->plain_io.fd, drain, sizeof(drain));
+        if (n <= 0) {
+            return;
+        }
+        total += n;
+    }
+}
+
 void hr_session_end(hr_session *s)
 {
     hr_session_core *c = HR_SCORE(s);
@@ -768,6 +806,9 @@ void hr_session_end(hr_session *s)
     hr_session_reset_txn(s);
     hr_run_disconnect(s);
     c->io->close(c->io);
+    if (!c->eof) {
+        lingering_close(c);
+    }
     hr_log_session(s, HR_LOG_INFO, "disconnect from [%s] messages=%u "
                    "errors=%u", s->remote_ip, s->messages, s->errors);
 }

@@ -65,6 +65,7 @@ struct hr_session_core {
     apr_array_header_t *advertised; /* keywords of the last EHLO reply */
     apr_array_header_t *extra_caps; /* lines from the capabilities hook */
     hr_rcpt *current_rcpt;       /* for rcpt-stage expressions */
+    const char *pending_helo;    /* the name offered, during the helo hook */
     apr_off_t transferred;       /* octets received (transfer-limit) */
     apr_time_t deadline;         /* idle timeout */
     apr_time_t hard_deadline;    /* session.duration */

@@ -124,7 +124,9 @@ static int greet(hr_session *s, const char *args, const char *verb)
     }
     /* RFC 5321 §4.1.4: a new EHLO/HELO resets the transaction */
     hr_session_reset_txn(s);
+    HR_SCORE(s)->pending_helo = domain;   /* helo-domain for the hook */
     rv = hr_run_helo(s, verb, domain);
+    HR_SCORE(s)->pending_helo = NULL;
     if (rv == HR_DENY || rv == HR_DISCONNECT) {
         s->helo_domain = NULL;
         s->esmtp = 0;

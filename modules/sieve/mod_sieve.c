@@ -14,12 +14,12 @@
  *     [sieve]
  *     budget = 100000                  # instructions per run
  *
- *     [sieve.scripts]                  # also accepted: [sieve.trusted.scripts]
+ *     [sieve.scripts]          # or [sieve.trusted.scripts]
  *     ehlo = '''
- *         require ["variables", "extlists", "reject"];
- *         if string :list "${env.helo_domain}" "list/blocked-domains" {
- *             reject "551 5.1.1 Your domain '${env.helo_domain}' has been blacklisted.";
- *         }
+ *       require ["variables", "extlists", "reject"];
+ *       if string :list "${env.helo_domain}" "list/blocked-domains" {
+ *         reject "551 5.1.1 Your domain '${env.helo_domain}' is blocked.";
+ *       }
  *     '''
  *     inbound = "file://sieve/inbound.sieve"   # relative to the config
  *
@@ -85,8 +85,9 @@
  *                     has another (RFC 3463 §2).  Otherwise the reply is
  *                     "550 5.7.1 TEXT" ("554 5.7.1 TEXT" at connect, as
  *                     RFC 5321 §3.1 wants for a refused session).  Each
- *                     line of a multi-line TEXT is a line of the reply.  A
- *                     421 reply closes the connection after it.
+ *                     line of a multi-line TEXT is a line of the reply
+ *                     (up to SIEVE_REPLY_LINES).  A 421 reply closes the
+ *                     connection after it.
  *                     At connect the reply replaces the greeting and the
  *                     session then refuses everything but QUIT; at EHLO
  *                     the name is not recorded (the client is still not
@@ -97,6 +98,10 @@
  *                     not queued (RFC 5228 §4.5: silently thrown away;
  *                     logged at notice level); before DATA there is no
  *                     message to throw away yet, so it acts as keep.
+ *
+ * A refusal by a script is policy, not a protocol error: it does not count
+ * towards session.errors.max.  BDAT (mod_chunking) feeds the same body
+ * stream as DATA, so the DATA stage works for both.
  *
  * Reply texts never carry CR, LF or other controls from the mail: header
  * values are unfolded (RFC 5322 §2.2.3), their encoded-words decoded
@@ -666,13 +671,11 @@ static const char *sieve_host_envelope(void *ctx, const char *part,
         if (call->stage == SIEVE_AT_RCPT) {
             return index == 0 && call->rcpt ? call->rcpt->address : NULL;
         }
-        if (call->stage == SIEVE_AT_DATA && index < (unsigned)txn->rcpts->nelts) {
+        if (call->stage == SIEVE_AT_DATA &&
+            index < (unsigned)txn->rcpts->nelts) {
             return APR_ARRAY_IDX(txn->rcpts, index, hr_rcpt *)->address;
         }
         return NULL;
-    }
-    if (strcmp(part, "auth") == 0) {
-        return index == 0 ? call->s->authenticated_as : NULL;
     }
     return NULL;
 }
@@ -795,11 +798,15 @@ static apr_ssize_t sieve_decode_text(apr_pool_t *p, char enc, const char *t,
  * Recognise the encoded-word at @s ("=?charset?B?text?=", RFC 2047 §2)
  * and append its text in UTF-8 to @out (which holds @cap octets).
  * Returns the octets consumed, or 0 when @s does not start a well-formed,
- * decodable word.
+ * decodable word.  In an address field (@in_address) a word whose text
+ * holds address syntax stays encoded: RFC 2047 §5 allows encoded-words
+ * in phrases only, and "=?utf-8?q?boss=40bad.example?= <a@b.example>"
+ * must not turn into a second address for the address test.
  */
 static apr_size_t sieve_encoded_word(apr_pool_t *p, const char *s,
                                      apr_size_t avail, char *out,
-                                     apr_size_t *outlen, apr_size_t cap)
+                                     apr_size_t *outlen, apr_size_t cap,
+                                     int in_address)
 {
     const char *end = s + (avail < SIEVE_ENCODED_WORD_MAX
                                ? avail : SIEVE_ENCODED_WORD_MAX);
@@ -838,6 +845,15 @@ static apr_size_t sieve_encoded_word(apr_pool_t *p, const char *s,
     rawlen = sieve_decode_text(p, enc, text, stop - text, raw);
     if (rawlen < 0) {
         return 0;
+    }
+    if (in_address) {
+        apr_ssize_t k;
+
+        for (k = 0; k < rawlen; k++) {
+            if (raw[k] != '\0' && strchr("<>@,;:\"()[]\\", raw[k])) {
+                return 0;
+            }
+        }
     }
     if (strcasecmp(charset, "utf-8") == 0 ||
         strcasecmp(charset, "us-ascii") == 0) {
@@ -882,7 +898,7 @@ static apr_size_t sieve_encoded_word(apr_pool_t *p, const char *s,
  * value can end a reply line.
  */
 static const char *sieve_header_value(apr_pool_t *p, const char *raw,
-                                      apr_size_t len)
+                                      apr_size_t len, int in_address)
 {
     /* a decoded word is at most 3 times as long as its encoded form
      * (UTF-8 from a single-octet charset); 4 leaves room */
@@ -916,7 +932,8 @@ static const char *sieve_header_value(apr_pool_t *p, const char *raw,
             if (after_word && pending > 0) {
                 n = ws_at;   /* drop the space between two words */
             }
-            used = sieve_encoded_word(p, raw + i, len - i, out, &n, cap);
+            used = sieve_encoded_word(p, raw + i, len - i, out, &n, cap,
+                                      in_address);
             if (used > 0) {
                 i += used;
                 pending = 0;
@@ -943,6 +960,22 @@ static const char *sieve_header_value(apr_pool_t *p, const char *raw,
     return out;
 }
 
+/* Fields that hold addresses (RFC 5322 §3.6.2, §3.6.3, §3.6.6). */
+static int sieve_address_field(const char *lower)
+{
+    static const char *const names[] = {
+        "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
+        "resent-sender", "resent-to", "resent-cc", "resent-bcc", NULL};
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        if (strcmp(lower, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Split the captured header section into fields (RFC 5322 §2.2). */
 static sieve_headers *sieve_parse_headers(apr_pool_t *p, const sieve_txn *st)
 {
@@ -954,6 +987,9 @@ static sieve_headers *sieve_parse_headers(apr_pool_t *p, const sieve_txn *st)
     int fields = 0;
 
     h->fields = apr_hash_make(p);
+    if (st->len == 0) {
+        return h;   /* an empty message */
+    }
     if (st->truncated) {
         /* the line cut by the limit is not a whole field */
         while (end > buf && end[-1] != '\n') {
@@ -980,7 +1016,8 @@ static sieve_headers *sieve_parse_headers(apr_pool_t *p, const sieve_txn *st)
                 apr_hash_set(h->fields, key, (apr_ssize_t)name_len, values);
             }
             APR_ARRAY_PUSH(values, const char *) =
-                sieve_header_value(p, value, line - value);
+                sieve_header_value(p, value, line - value,
+                                   sieve_address_field(key));
             name = NULL;
             if (++fields == SIEVE_HEADER_FIELDS) {
                 break;

@@ -398,10 +398,10 @@ class EhloWithSieveTest(unittest.TestCase):
         cfg = SEED_EHLO + """script = "ehlo"
 [sieve.scripts]
 ehlo = '''
-    require ["variables", "extlists", "reject"];
-    if string :list "${env.helo_domain}" "list/blocked-domains" {
-        reject "551 5.1.1 Your domain '${env.helo_domain}' has been blacklisted.";
-    }
+require ["variables", "extlists", "reject"];
+if string :list "${env.helo_domain}" "list/blocked-domains" {
+  reject "551 5.1.1 Your domain '${env.helo_domain}' has been blacklisted.";
+}
 '''
 [list]
 blocked-domains = ["spam.example", "bad.example"]

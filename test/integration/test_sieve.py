@@ -142,7 +142,7 @@ def message(subject="hello", extra_headers="", body="Hi.\r\n"):
 def send_data(c, text):
     """DATA with @text as the message; returns (code, lines)."""
     c.cmd("DATA", 354)
-    if not text.endswith("\r\n"):
+    if text and not text.endswith("\r\n"):
         text += "\r\n"
     c.send(text + ".\r\n")
     return c.reply()
@@ -653,6 +653,9 @@ if header :matches "Subject" "echo: *" {
 if address :domain :is "From" "bad.example" {
     reject "550 5.7.1 Author domain refused";
 }
+if header :contains "From" "Spammy Name" {
+    reject "550 5.7.1 Display name refused";
+}
 if exists "X-Drop-Me" {
     discard;
     stop;
@@ -741,6 +744,25 @@ script = "data"
                 "Subject: hi\r\n\r\nbody\r\n")
         got, lines = send_data(c, text)
         self.assertEqual(lines, ["550 5.7.1 Author domain refused"])
+
+    def test_encoded_display_name(self):
+        """Encoded-words in a phrase are decoded for header tests, but one
+        whose text looks like an address stays encoded: it cannot add an
+        address for the address test (RFC 2047 §5)."""
+        c = self.start_message()
+        got, lines = send_data(c, "From: =?UTF-8?Q?Spammy_Name?= "
+                               "<x@example.org>\r\nSubject: hi\r\n\r\nb\r\n")
+        self.assertEqual(lines, ["550 5.7.1 Display name refused"])
+        c = self.start_message()
+        got, lines = send_data(c, "From: =?UTF-8?Q?x_=3Cboss=40bad.example"
+                               "=3E?= <someone@good.example>\r\n"
+                               "Subject: hi\r\n\r\nb\r\n")
+        self.assertEqual(got, 250, lines)
+
+    def test_empty_message(self):
+        c = self.start_message()
+        got, lines = send_data(c, "")
+        self.assertEqual(got, 250, lines)
 
     def test_discard_answers_250_and_queues_nothing(self):
         c = self.start_message()
