@@ -49,6 +49,8 @@ const hr_config_key hr_core_keys[] = {
     {"server.max-connections", HR_KEY_INTEGER, 0, "4096", 0,
      "concurrent connections; more are refused with 421"},
     {"server.pid-file", HR_KEY_STRING, 0, NULL, 0, "write the pid here"},
+    {"server.stop-timeout", HR_KEY_DURATION, 0, "\"10s\"", 0,
+     "on SIGTERM, how long sessions may go on before 421 4.3.2"},
     {"server.run-as.user", HR_KEY_STRING, 0, NULL, 0,
      "drop root privileges to this user after binding"},
     {"server.run-as.group", HR_KEY_STRING, 0, NULL, 0,

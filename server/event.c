@@ -16,9 +16,10 @@
  * are being tarpitted after an error (session.errors.wait).  The poller
  * sleeps until the nearest deadline.
  *
- * SIGTERM/SIGINT stop the server: listeners close, idle sessions get
- * 421 4.3.2, busy ones finish their step first (nothing answered 250 is
- * ever lost: the 250 follows the commit).
+ * SIGTERM/SIGINT stop the server: listeners close at once, sessions may
+ * go on for server.stop-timeout (default 10s) to finish what they are
+ * doing, then the rest get 421 4.3.2 (nothing answered 250 is ever lost:
+ * the 250 follows the commit).  A second signal skips the wait.
  *
  * SIGHUP reloads: the new configuration is loaded and checked first (on
  * any error the old one stays, and every error is logged).  Then, with
@@ -40,7 +41,7 @@
 
 #include "session_core.h"
 
-#define HR_STOP_GRACE apr_time_from_sec(10)
+#define HR_STOP_GRACE apr_time_from_sec(10) /* for steps under way */
 
 typedef enum { EV_START, EV_READ, EV_TIMEOUT, EV_WAKE, EV_STOP } hr_event;
 
@@ -488,10 +489,9 @@ static void free_retired(void)
     }
 }
 
-/* Stop: close listeners, 421 to idle sessions, wait for busy ones. */
-static void stop_everything(void)
+/* The first step of a stop: no new connections. */
+static void stop_listening(apr_pool_t *p)
 {
-    apr_time_t until = apr_time_now() + HR_STOP_GRACE;
     int i;
 
     hr_service_notify("STOPPING=1");
@@ -499,8 +499,19 @@ static void stop_everything(void)
            apr_atomic_read32(&loop.connections));
     for (i = 0; i < loop.listens->nelts; i++) {
         hr_listen *hl = APR_ARRAY_IDX(loop.listens, i, hr_listen *);
+        apr_pollfd_t pfd = {p, APR_POLL_SOCKET, APR_POLLIN, 0, {NULL}, hl};
+        pfd.desc.s = hl->sock;
+        apr_pollset_remove(loop.pollset, &pfd);
         apr_socket_close(hl->sock);
     }
+    loop.listens->nelts = 0;
+}
+
+/* The end of a stop: 421 to idle sessions, wait for busy ones. */
+static void stop_everything(void)
+{
+    apr_time_t until = apr_time_now() + HR_STOP_GRACE;
+
     apr_thread_mutex_lock(loop.lock);
     loop.stopping = 1;
     for (;;) {
@@ -535,7 +546,8 @@ static void server_int(hr_server *srv, const char *path, apr_int64_t lo,
 
 int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
 {
-    apr_int64_t workers = 16, maxconn = 4096;
+    apr_int64_t workers = 16, maxconn = 4096, stop_ms = 10000;
+    apr_time_t drain_until = 0;
     sigset_t set;
     int i;
 
@@ -543,6 +555,7 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
     loop.pool = p;
     server_int(srv, "server.workers", 1, 1024, &workers);
     server_int(srv, "server.max-connections", 1, 1000000, &maxconn);
+    server_int(srv, "server.stop-timeout", 0, 3600000, &stop_ms);
     loop.max_connections = (int)maxconn;
 
     /* Signals are collected by the poller, never delivered to workers. */
@@ -583,6 +596,15 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
         int sig = pending_signal();
 
         if (sig == SIGTERM || sig == SIGINT) {
+            if (drain_until != 0) {
+                break;   /* a second signal: now */
+            }
+            stop_listening(p);
+            drain_until = apr_time_now() + apr_time_from_msec(stop_ms);
+        }
+        if (drain_until != 0 &&
+            (apr_atomic_read32(&loop.connections) == 0 ||
+             apr_time_now() >= drain_until)) {
             break;
         }
         if (sig == SIGHUP && load != NULL) {

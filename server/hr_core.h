@@ -129,6 +129,7 @@ int hr_service_drop_privileges(hr_server *srv, int check_only,
 
 /* ------------------------------------------------------------- log.c */
 
-void hr_log_init(const char *target, int level);
+/** "stderr", "syslog" or an absolute file path; -1 when it cannot open. */
+int hr_log_init(const char *target, int level);
 
 #endif /* HR_CORE_H */

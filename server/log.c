@@ -14,21 +14,33 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
 #include "hr_core.h"
 
 static int log_to_syslog;
+static int log_fd = STDERR_FILENO;
 static int log_level = HR_LOG_INFO;
 
-void hr_log_init(const char *target, int level)
+int hr_log_init(const char *target, int level)
 {
     log_level = level;
     if (target != NULL && strcmp(target, "syslog") == 0) {
         openlog("herald", LOG_PID | LOG_NDELAY, LOG_MAIL);
         log_to_syslog = 1;
     }
+    else if (target != NULL && target[0] == '/') {
+        /* O_APPEND: each line is one write, whole, from any thread */
+        int fd = open(target, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                      0640);
+        if (fd < 0) {
+            return -1;
+        }
+        log_fd = fd;
+    }
+    return 0;
 }
 
 static void log_write(hr_log_level level, const char *prefix,
@@ -63,7 +75,7 @@ static void log_write(hr_log_level level, const char *prefix,
         n = sizeof(line) - 2;
     }
     line[n++] = '\n';
-    if (write(STDERR_FILENO, line, n) < 0) {
+    if (write(log_fd, line, n) < 0) {
         /* nowhere left to report it */
     }
 }

@@ -10,6 +10,7 @@
  *     herald -f FILE queue show ID [--json]
  *     herald -V                 version
  *     herald -l syslog ...      log to syslog (LOG_MAIL) instead of stderr
+ *     herald -l /var/log/herald.log ...   or append to a file
  *
  * Without -f the installed configuration is used
  * ($sysconfdir/herald/herald.toml).
@@ -57,7 +58,7 @@ static hr_server *reload_config(apr_pool_t *p)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: herald [-f FILE] [-l stderr|syslog] [-t | -M | -d]\n"
+            "usage: herald [-f FILE] [-l stderr|syslog|/PATH] [-t|-M|-d]\n"
             "       herald [-f FILE] queue list [--json]\n"
             "       herald [-f FILE] queue show ID [--json]\n"
             "       herald -V\n"
@@ -65,7 +66,8 @@ static void usage(void)
             "  -t       check the configuration and exit\n"
             "  -M       list the loaded modules and what they own\n"
             "  -d       log debug detail\n"
-            "  -l WHERE log to stderr (default, the journal) or syslog\n"
+            "  -l WHERE log to stderr (default, the journal), syslog, or "
+            "a file\n"
             "  -V       print the version\n",
             HR_SYSCONF_DIR);
 }
@@ -134,7 +136,8 @@ int main(int argc, const char *const *argv)
             debug = 1;
             break;
         case 'l':
-            if (strcmp(arg, "stderr") != 0 && strcmp(arg, "syslog") != 0) {
+            if (strcmp(arg, "stderr") != 0 && strcmp(arg, "syslog") != 0 &&
+                arg[0] != '/') {
                 usage();
                 return 2;
             }
@@ -158,7 +161,10 @@ int main(int argc, const char *const *argv)
         usage();
         return 2;
     }
-    hr_log_init(log_target, debug ? HR_LOG_DEBUG : HR_LOG_INFO);
+    if (hr_log_init(log_target, debug ? HR_LOG_DEBUG : HR_LOG_INFO) != 0) {
+        fprintf(stderr, "herald: cannot open log file %s\n", log_target);
+        return 1;
+    }
     config_file = file;
 
     errors = apr_array_make(pool, 8, sizeof(char *));

@@ -122,13 +122,14 @@ class Herald:
     """One server process with a generated configuration."""
 
     def __init__(self, config="", modules=(), listeners=("smtp",),
-                 test_modules=(), files=None, lmtp=()):
+                 test_modules=(), files=None, lmtp=(), server=""):
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
         self.ports = {}
         self.modules = list(modules)
         self.test_modules = list(test_modules)
         self.proc = None
         self.env = None          # extra environment for the server
+        self.start_args = []     # extra command-line arguments
         self.log_path = os.path.join(self.dir, "herald.log")
         moddir = os.path.join(self.dir, "modules")
         os.mkdir(moddir)
@@ -143,7 +144,7 @@ class Herald:
         for name, text in (files or {}).items():
             with open(os.path.join(self.dir, name), "w") as f:
                 f.write(text)
-        parts = ['[server]\nhostname = "mx.test.example"\n',
+        parts = ['[server]\nhostname = "mx.test.example"\n' + server,
                  '[server.modules]\npath = "%s"\nload = %s\n'
                  % (moddir, json.dumps(self.modules + self.test_modules)),
                  '[queue]\npath = "%s"\n' % os.path.join(self.dir, "spool")]
@@ -162,7 +163,8 @@ class Herald:
         self.log = open(self.log_path, "wb")
         env = dict(os.environ)
         env.update(self.env or {})
-        self.proc = subprocess.Popen([herald_bin(), "-f", self.config_path],
+        self.proc = subprocess.Popen([herald_bin(), "-f", self.config_path]
+                                     + self.start_args,
                                      stdout=self.log, stderr=self.log,
                                      cwd=self.dir, env=env)
         port = list(self.ports.values())[0]

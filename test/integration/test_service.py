@@ -2,13 +2,14 @@
 sd_notify (issue: service and third-party modules)."""
 import os
 import pwd
+import subprocess
 import signal
 import socket
 import tempfile
 import time
 import unittest
 
-from harness import Herald, free_port, queued_id
+from harness import Herald, free_port, herald_bin, queued_id
 
 BASE = """
 [session.rcpt]
@@ -85,8 +86,30 @@ class ReloadTest(unittest.TestCase):
 
 
 class StopTest(unittest.TestCase):
+    def test_session_finishes_during_stop_timeout(self):
+        with Herald(BASE, server='stop-timeout = "5s"\n') as h:
+            busy = h.client()
+            busy.cmd("EHLO b.example", 250)
+            busy.cmd("MAIL FROM:<a@client.example>", 250)
+            h.proc.send_signal(signal.SIGTERM)
+            self.assertTrue(h.wait_log("stopping"))
+            # no new connections...
+            with self.assertRaises(OSError):
+                for _ in range(20):   # bounded: the listener closes
+                    socket.create_connection(("127.0.0.1", h.port()),
+                                             1).close()
+                    time.sleep(0.05)
+            # ...but the session in flight completes its message
+            busy.cmd("RCPT TO:<b@remote.example>", 250)
+            busy.cmd("DATA", 354)
+            busy.send("Subject: late\r\n\r\nbody\r\n.\r\n")
+            qid = queued_id(busy.expect(250))
+            busy.cmd("QUIT", 221)
+            self.assertEqual(h.proc.wait(10), 0)
+            self.assertEqual(h.queue_ids(), [qid])
+
     def test_sigterm_keeps_accepted_messages(self):
-        with Herald(BASE) as h:
+        with Herald(BASE, server='stop-timeout = "1s"\n') as h:
             done = h.client()
             done.cmd("EHLO a.example", 250)
             qid = queued_id(send_message(done))
@@ -130,6 +153,44 @@ class PrivilegeDropTest(unittest.TestCase):
             h.start()
         self.assertIn("no user 'no-such-user-here'", str(err.exception))
         h.stop()
+
+
+class LogFileTest(unittest.TestCase):
+    def test_log_to_file(self):
+        with Herald(BASE) as h:
+            path = os.path.join(h.dir, "file.log")
+            out = subprocess.run([herald_bin(), "-f", h.config_path, "-l",
+                                  path, "-t"], capture_output=True,
+                                 text=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        log = tempfile.mkdtemp(prefix="herald-log-")
+        path = os.path.join(log, "herald.log")
+        h = Herald(BASE)
+        h.start_args = ["-l", path]
+        with h:
+            c = h.client()
+            c.cmd("EHLO logged.example", 250)
+            c.cmd("QUIT", 221)
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                text = open(path).read() if os.path.exists(path) else ""
+                if "disconnect" in text:
+                    break
+                time.sleep(0.05)
+            self.assertIn("EHLO logged.example", text)
+            self.assertNotIn("EHLO logged.example", h.log_text())
+
+    def test_unwritable_log_file(self):
+        out = subprocess.run([herald_bin(), "-l", "/nonexistent/dir/x.log",
+                              "-V"], capture_output=True, text=True,
+                             timeout=30)
+        self.assertEqual(out.returncode, 0)   # -V needs no log
+        h = Herald(BASE)
+        out = subprocess.run([herald_bin(), "-f", h.config_path, "-l",
+                              "/nonexistent/dir/x.log"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("cannot open log file", out.stderr)
 
 
 class NotifyTest(unittest.TestCase):
