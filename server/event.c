@@ -30,6 +30,7 @@
  * destroyed when its last session ends.
  */
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <string.h>
 #include <unistd.h>
 #include <apr_poll.h>
@@ -38,6 +39,7 @@
 #include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_thread_rwlock.h>
+#include <apr_portable.h>
 
 #include "session_core.h"
 
@@ -45,8 +47,13 @@
 
 typedef enum { EV_START, EV_READ, EV_TIMEOUT, EV_WAKE, EV_STOP } hr_event;
 
+/* What a pollset entry is: its client data starts with one of these. */
+#define HR_TAG_CONN 0
+#define HR_TAG_LISTENER 1
+#define HR_TAG_SIGNAL 2
+
 typedef struct hr_listen {
-    int is_listener;            /* first member: tells pollset data apart */
+    int is_listener;            /* first member: HR_TAG_LISTENER */
     apr_socket_t *sock;
     const hr_listener *listener;
     const char *bind;           /* "ip:port" as configured */
@@ -54,7 +61,7 @@ typedef struct hr_listen {
 } hr_listen;
 
 typedef struct hr_conn {
-    int is_listener;            /* 0 */
+    int is_listener;            /* first member: HR_TAG_CONN */
     hr_session *session;
     apr_pool_t *pool;
     apr_pollfd_t pfd;
@@ -132,7 +139,7 @@ static hr_listen *open_listen(const hr_listener *l, const char *bind,
     apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
     apr_socket_timeout_set(sock, 0);
     hl = apr_pcalloc(p, sizeof(*hl));
-    hl->is_listener = 1;
+    hl->is_listener = HR_TAG_LISTENER;
     hl->sock = sock;
     hl->listener = l;
     hl->bind = apr_pstrdup(p, bind);
@@ -365,7 +372,7 @@ static apr_interval_time_t poll_timeout(void)
 }
 
 /* A pending SIGTERM/SIGINT/SIGHUP, or 0.  (They are blocked everywhere
- * and collected here by the poller.) */
+ * and collected here by the poller; a signalfd in the pollset wakes it.) */
 static int pending_signal(void)
 {
     sigset_t set;
@@ -377,6 +384,27 @@ static int pending_signal(void)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     return sigtimedwait(&set, &info, &zero) > 0 ? info.si_signo : 0;
+}
+
+/*
+ * Make the blocked signals wake the poller: a signalfd in the pollset
+ * becomes readable while one is pending (Linux).  Without it the poller
+ * still sees them within a second.
+ */
+static void watch_signals(sigset_t *set, apr_pool_t *p)
+{
+    static int signal_tag = HR_TAG_SIGNAL;
+    apr_os_file_t fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+    apr_pollfd_t pfd = {p, APR_POLL_FILE, APR_POLLIN, 0, {NULL},
+                        &signal_tag};
+    apr_file_t *file;
+
+    if (fd < 0 || apr_os_file_put(&file, &fd, APR_FOPEN_READ, p)
+                      != APR_SUCCESS) {
+        return;
+    }
+    pfd.desc.f = file;
+    apr_pollset_add(loop.pollset, &pfd);
 }
 
 /* Tell systemd how we are doing. */
@@ -586,6 +614,7 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
         pfd.desc.s = hl->sock;
         apr_pollset_add(loop.pollset, &pfd);
     }
+    watch_signals(&set, p);
     hr_log(HR_LOG_NOTICE, "Herald %s ready, %d workers", HERALD_VERSION,
            (int)workers);
     notify_status("READY=1");
@@ -612,13 +641,19 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
         }
         free_retired();
 
-        if (apr_pollset_poll(loop.pollset, poll_timeout(), &n, &ready)
-            == APR_SUCCESS) {
+        /* while draining, look at the connection count often */
+        if (apr_pollset_poll(loop.pollset,
+                             drain_until ? apr_time_from_msec(20)
+                                         : poll_timeout(),
+                             &n, &ready) == APR_SUCCESS) {
             for (i = 0; i < n; i++) {
                 int *tag = ready[i].client_data;
                 hr_conn *conn;
 
-                if (*tag) {
+                if (*tag == HR_TAG_SIGNAL) {
+                    continue;   /* taken by pending_signal() above */
+                }
+                if (*tag == HR_TAG_LISTENER) {
                     accept_connections((hr_listen *)tag);
                     continue;
                 }

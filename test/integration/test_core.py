@@ -1306,7 +1306,7 @@ class DurabilityTest(unittest.TestCase):
             self.assertEqual(h.queue_ids(), [])
 
     def test_sigterm_mid_data_and_restart(self):
-        h = Herald(BASE)
+        h = Herald(BASE, server='stop-timeout = "1s"\n')
         h.start()
         try:
             s = smtplib.SMTP("127.0.0.1", h.port(), timeout=10,

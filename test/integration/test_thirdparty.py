@@ -107,8 +107,13 @@ class OutOfTreeBuildTest(unittest.TestCase):
         flags = run(["pkg-config", "--cflags", "herald"], cwd=self.tmp)
         self.assertEqual(flags.returncode, 0, flags.stderr)
         self.assertIn(os.path.join(PREFIX, "include"), flags.stdout)
-        # the installed headers, not the source tree
-        self.assertNotIn(SOURCE_ROOT + os.sep, flags.stdout)
+        # the installed headers, not the source tree's include/ (the
+        # prefix itself may live under the checkout, as in build/test.sh)
+        self.assertNotIn("-I" + os.path.join(SOURCE_ROOT, "include") + " ",
+                         flags.stdout + " ")
+        self.assertNotIn("-I" + os.path.join(SOURCE_ROOT, "include",
+                                             "herald") + " ",
+                         flags.stdout + " ")
         out = run("cc -shared -fPIC $(pkg-config --cflags herald) "
                   "mod_greylist.c -o mod_greylist.so", cwd=self.tmp,
                   shell=True)
