@@ -68,6 +68,7 @@ def main():
     body = b"Subject: bench\r\n\r\n" + line * max(1, args.size // 78) + \
         b".\r\n"
     config = ('[session.rcpt.lookup]\ndomains = ["example.org"]\n'
+              '[session.data.limits]\nmessages = 1000000\n'
               '[session.extensions]\npipelining = true\n')
     with harness.Herald(config, modules=["mod_pipelining"]) as h:
         latencies, errors = [], []

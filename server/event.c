@@ -40,6 +40,7 @@
 #include <apr_strings.h>
 #include <apr_thread_rwlock.h>
 #include <apr_portable.h>
+#include <apr_file_info.h>
 
 #include "session_core.h"
 
@@ -407,14 +408,35 @@ static void watch_signals(sigset_t *set, apr_pool_t *p)
     apr_pollset_add(loop.pollset, &pfd);
 }
 
+/* Messages committed in the spool (files named ID.env in queue/). */
+static int queue_size(apr_pool_t *p)
+{
+    apr_pool_t *tmp;
+    apr_dir_t *dir;
+    apr_finfo_t fi;
+    int count = 0;
+
+    apr_pool_create(&tmp, p);
+    if (apr_dir_open(&dir, apr_pstrcat(tmp, loop.srv->spool_dir, "/queue",
+                                       NULL), tmp) == APR_SUCCESS) {
+        while (apr_dir_read(&fi, APR_FINFO_NAME, dir) == APR_SUCCESS) {
+            size_t len = strlen(fi.name);
+            count += len > 4 && strcmp(fi.name + len - 4, ".env") == 0;
+        }
+        apr_dir_close(dir);
+    }
+    apr_pool_destroy(tmp);
+    return count;
+}
+
 /* Tell systemd how we are doing. */
-static void notify_status(const char *state)
+static void notify_status(const char *state, apr_pool_t *p)
 {
     char line[160];
 
-    apr_snprintf(line, sizeof(line), "%s%sSTATUS=%u sessions",
+    apr_snprintf(line, sizeof(line), "%s%sSTATUS=%u sessions, %d queued",
                  state ? state : "", state ? "\n" : "",
-                 apr_atomic_read32(&loop.connections));
+                 apr_atomic_read32(&loop.connections), queue_size(p));
     hr_service_notify(line);
 }
 
@@ -432,7 +454,7 @@ static void reload(hr_reload_fn *load, apr_pool_t *p)
     if (next == NULL) {
         hr_log(HR_LOG_ERR, "reload failed: keeping the running "
                "configuration");
-        notify_status("READY=1");
+        notify_status("READY=1", p);
         return;
     }
     /* open what is new before anything is closed */
@@ -496,7 +518,7 @@ static void reload(hr_reload_fn *load, apr_pool_t *p)
         APR_ARRAY_PUSH(loop.listens, hr_listen *) = hl;
     }
     hr_log(HR_LOG_NOTICE, "reloaded: %d listeners", loop.listens->nelts);
-    notify_status("READY=1");
+    notify_status("READY=1", p);
 }
 
 /* Destroy old generations that no session uses any more. */
@@ -575,7 +597,7 @@ static void server_int(hr_server *srv, const char *path, apr_int64_t lo,
 int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
 {
     apr_int64_t workers = 16, maxconn = 4096, stop_ms = 10000;
-    apr_time_t drain_until = 0;
+    apr_time_t drain_until = 0, next_status;
     sigset_t set;
     int i;
 
@@ -617,7 +639,8 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
     watch_signals(&set, p);
     hr_log(HR_LOG_NOTICE, "Herald %s ready, %d workers", HERALD_VERSION,
            (int)workers);
-    notify_status("READY=1");
+    notify_status("READY=1", p);
+    next_status = apr_time_now() + apr_time_from_sec(30);
 
     for (;;) {
         const apr_pollfd_t *ready;
@@ -640,6 +663,10 @@ int hr_event_run(hr_server *srv, apr_pool_t *p, hr_reload_fn *load)
             reload(load, p);
         }
         free_retired();
+        if (apr_time_now() >= next_status) {
+            notify_status(NULL, p);   /* systemctl status shows it */
+            next_status = apr_time_now() + apr_time_from_sec(30);
+        }
 
         /* while draining, look at the connection count often */
         if (apr_pollset_poll(loop.pollset,

@@ -207,6 +207,7 @@ class NotifyTest(unittest.TestCase):
                 got = listener.recv(4096).decode()
                 self.assertIn("READY=1", got)
                 self.assertIn("STATUS=", got)
+                self.assertIn("queued", got)
                 h.proc.send_signal(signal.SIGHUP)
                 self.assertIn("RELOADING=1", listener.recv(4096).decode())
                 self.assertIn("READY=1", listener.recv(4096).decode())
