@@ -1,7 +1,7 @@
 /*
  * hr_config.h -- configuration values, declared keys, expressions, lists.
  *
- * Herald's configuration is TOML.  The reader (server/toml.c) turns a file
+ * Herald's configuration is TOML.  The reader (server/toml_*.c) turns a file
  * into a tree of hr_value nodes that remember the file and line they came
  * from, so every later error can say "FILE:LINE: message".
  *

@@ -1,5 +1,5 @@
 /*
- * test_expr.c -- unit tests of server/expr.c and server/lists.c.
+ * test_expr.c -- unit tests of server/expr_*.c and units.c and server/lists.c.
  *
  * Settings are written in a tiny TOML-like notation (inline values only:
  * strings, integers, booleans, arrays, inline tables, newlines counted as

@@ -1,5 +1,5 @@
 /*
- * test_toml.c -- CUnit tests of the TOML reader (server/toml.c).
+ * test_toml.c -- CUnit tests of the TOML reader (server/toml_*.c).
  *
  * Table-driven: every valid input is parsed and the resulting tree is
  * dumped one value a line ("path = type value @line") and compared with

@@ -1,5 +1,6 @@
 /*
- * expr.c -- setting expressions: constants and rule tables.
+ * expr_compile.c -- setting expressions: constants and rule tables,
+ * compiled at load.
  *
  * Every declared key (hr_config_key) is compiled once, at load, into an
  * hr_expr.  A key holds either a constant or, when it carries HR_KEY_EXPR,
@@ -41,127 +42,17 @@
  * milliseconds and bytes), so evaluation only picks a value.  Evaluation
  * allocates nothing and writes nothing into the expression: worker threads
  * evaluate the same expression concurrently.
+ *
+ * This file holds the variables, the checking and conversion of values
+ * and the compiler; evaluation is in expr_eval.c, durations and sizes in
+ * units.c, and the compiled form they share in expr_int.h.
  */
-#include <stddef.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <apr_strings.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
-#include "hr_config.h"
-
-/* Limits on what one setting may hold. */
-#define EXPR_MAX_RULES 1024      /* rules in one rule table */
-#define EXPR_MAX_GROUP 1024      /* conditions in one any/all/none-of */
-#define EXPR_MAX_DEPTH 8         /* nesting of groups */
-#define EXPR_MAX_PATTERN 4096    /* octets of a `matches` pattern */
-#define EXPR_MATCH_LIMIT 100000  /* PCRE2 match limit (backtracking cap) */
-#define EXPR_MATCH_ARENA 32768   /* stack memory for one regex match */
-
-/* ------------------------------------------------------------- durations */
-
-/* Parse leading decimal digits into *out; returns the end or NULL. */
-static const char *parse_decimal(const char *s, apr_int64_t *out)
-{
-    apr_int64_t n = 0;
-    const char *start = s;
-
-    while (*s >= '0' && *s <= '9') {
-        int digit = *s - '0';
-
-        if (n > (APR_INT64_MAX - digit) / 10) {
-            return NULL;
-        }
-        n = n * 10 + digit;
-        s++;
-    }
-    if (s == start) {
-        return NULL;
-    }
-    *out = n;
-    return s;
-}
-
-/* Multiply without overflow; returns -1 when the product does not fit. */
-static int scale(apr_int64_t n, apr_int64_t factor, apr_int64_t *out)
-{
-    if (n > APR_INT64_MAX / factor) {
-        return -1;
-    }
-    *out = n * factor;
-    return 0;
-}
-
-int hr_parse_duration(const char *text, apr_int64_t *ms)
-{
-    static const struct {
-        const char *unit;
-        apr_int64_t ms;
-    } units[] = {
-        { "", 1000 }, /* a bare number is seconds */
-        { "ms", 1 },
-        { "s", 1000 },
-        { "m", 60 * 1000 },
-        { "h", 60 * 60 * 1000 },
-        { "d", 24 * 60 * 60 * 1000 },
-        { "w", 7 * 24 * 60 * 60 * 1000 },
-    };
-    apr_int64_t n;
-    const char *unit;
-    size_t i;
-
-    if (text == NULL || (unit = parse_decimal(text, &n)) == NULL) {
-        return -1;
-    }
-    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(unit, units[i].unit) == 0) {
-            return scale(n, units[i].ms, ms);
-        }
-    }
-    return -1;
-}
-
-int hr_parse_size(const char *text, apr_int64_t *bytes)
-{
-    apr_int64_t n, factor;
-    const char *unit;
-
-    if (text == NULL || (unit = parse_decimal(text, &n)) == NULL) {
-        return -1;
-    }
-    switch (*unit) {
-    case '\0':
-        return scale(n, 1, bytes);
-    case 'k':
-    case 'K':
-        factor = APR_INT64_C(1) << 10;
-        break;
-    case 'm':
-    case 'M':
-        factor = APR_INT64_C(1) << 20;
-        break;
-    case 'g':
-    case 'G':
-        factor = APR_INT64_C(1) << 30;
-        break;
-    case 't':
-    case 'T':
-        factor = APR_INT64_C(1) << 40;
-        break;
-    default:
-        return -1;
-    }
-    if (unit[1] != '\0') {
-        return -1;
-    }
-    return scale(n, factor, bytes);
-}
+#include "expr_int.h"
 
 /* ------------------------------------------------------------- variables */
 
@@ -210,14 +101,6 @@ static int var_is_ip(hr_var v)
 
 /* ------------------------------------------------------------ structures */
 
-typedef enum {
-    OP_EQ,
-    OP_STARTS_WITH,
-    OP_ENDS_WITH,
-    OP_IN_LIST,
-    OP_MATCHES
-} expr_op;
-
 static const struct {
     const char *name;
     expr_op op;
@@ -236,50 +119,8 @@ static const struct {
     { "not-matches", OP_MATCHES, 1 },
 };
 
-typedef enum { COND_TEST, COND_ANY_OF, COND_ALL_OF, COND_NONE_OF } cond_kind;
-
 static const char *const group_names[] = { NULL, "any-of", "all-of",
                                            "none-of" };
-
-/** An address block for eq/ne on remote-ip and local-ip. */
-typedef struct {
-    int family;              /* AF_INET, AF_INET6; 0: not an address */
-    unsigned char addr[16];  /* network order; 4 octets for AF_INET */
-    unsigned prefix;         /* significant bits */
-} expr_cidr;
-
-typedef struct expr_cond expr_cond;
-
-/** One condition: a test of a variable or a group of conditions. */
-struct expr_cond {
-    cond_kind kind;
-    /* COND_TEST */
-    hr_var var;
-    expr_op op;
-    int negate;              /* the "not-" form */
-    int caseless;            /* ASCII case-insensitive comparison */
-    const char *operand;     /* text form; the list name for in-list */
-    apr_size_t operand_len;
-    expr_cidr cidr;          /* eq/ne on an IP variable */
-    pcre2_code *re;          /* matches */
-    pcre2_match_context *mctx;
-    /* groups */
-    const expr_cond *children;
-    int nchildren;
-};
-
-typedef struct {
-    expr_cond cond;
-    const hr_value *then;
-} expr_rule;
-
-struct hr_expr {
-    const expr_rule *rules;  /* none for a constant */
-    int nrules;
-    const hr_value *otherwise; /* the else value, or the constant */
-    unsigned variables;      /* HR_VARBIT mask of the variables tested */
-    const hr_lists *lists;   /* for in-list */
-};
 
 /** State of one compilation. */
 typedef struct {
@@ -292,10 +133,6 @@ typedef struct {
     pcre2_match_context *mctx; /* shared by the patterns of this key */
     int failed;
 } expr_compiler;
-
-/* Result of a disabled or missing value. */
-static const hr_value false_value = { HR_VAL_BOOLEAN, "<none>", 0,
-                                      { .b = 0 } };
 
 /* ------------------------------------------------------- error reporting */
 
@@ -393,7 +230,8 @@ static const hr_value *convert_value(expr_compiler *c, const hr_value *v,
         if (v->type == HR_VAL_INTEGER) {
             /* A bare integer is seconds (durations) or bytes (sizes). */
             if (v->u.i < 0 ||
-                scale(v->u.i, type == HR_KEY_DURATION ? 1000 : 1, &n) != 0) {
+                expr_scale(v->u.i, type == HR_KEY_DURATION ? 1000 : 1,
+                           &n) != 0) {
                 expr_error(c, v, "expects %s, got %" APR_INT64_T_FMT
                            " (out of range)", type_wanted(type), v->u.i);
                 return NULL;
@@ -458,107 +296,6 @@ static const hr_value *convert_value(expr_compiler *c, const hr_value *v,
     expr_error(c, v, "expects %s, got %s", type_wanted(type),
                hr_value_type_name(v->type));
     return NULL;
-}
-
-/* ------------------------------------------------------------- addresses */
-
-/*
- * Parse "ADDRESS" or "ADDRESS/PREFIX" (IPv4 or IPv6).  With @is_value the
- * text is a session's address: brackets ("[::1]") and a zone ("%eth0")
- * are dropped and no prefix is allowed.  Returns 0 or -1.
- */
-static int parse_cidr(const char *text, int is_value, expr_cidr *out)
-{
-    char buf[64];
-    const char *end = text + strlen(text);
-    const char *slash = is_value ? NULL : strchr(text, '/');
-    const char *addr_end = slash ? slash : end;
-    const char *start = text;
-    unsigned max;
-    size_t len;
-    char *zone;
-
-    if (is_value && *start == '[' && addr_end > start + 1 &&
-        addr_end[-1] == ']') {
-        start++;
-        addr_end--;
-    }
-    len = (size_t)(addr_end - start);
-    if (len == 0 || len >= sizeof(buf)) {
-        return -1;
-    }
-    memcpy(buf, start, len);
-    buf[len] = '\0';
-    if (is_value && (zone = strchr(buf, '%')) != NULL) {
-        *zone = '\0';
-    }
-
-    memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, buf, out->addr) == 1) {
-        out->family = AF_INET;
-        max = 32;
-    }
-    else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-        out->family = AF_INET6;
-        max = 128;
-    }
-    else {
-        return -1;
-    }
-    out->prefix = max;
-    if (slash != NULL) {
-        apr_int64_t bits;
-        const char *rest = parse_decimal(slash + 1, &bits);
-
-        if (rest == NULL || *rest != '\0' || rest - slash > 4 || bits > max) {
-            out->family = 0;
-            return -1;
-        }
-        out->prefix = (unsigned)bits;
-    }
-    return 0;
-}
-
-/* Does the first @bits bits of @a equal those of @b? */
-static int prefix_equal(const unsigned char *a, const unsigned char *b,
-                        unsigned bits)
-{
-    unsigned whole = bits / 8, rest = bits % 8;
-
-    if (memcmp(a, b, whole) != 0) {
-        return 0;
-    }
-    if (rest != 0) {
-        unsigned char mask = (unsigned char)(0xff << (8 - rest));
-        return (a[whole] & mask) == (b[whole] & mask);
-    }
-    return 1;
-}
-
-static const unsigned char v4_mapped_prefix[12] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-};
-
-/* Is the session address @value inside the block @rule? */
-static int cidr_match(const expr_cidr *rule, const char *value)
-{
-    expr_cidr a;
-
-    if (parse_cidr(value, 1, &a) != 0) {
-        return 0;
-    }
-    /* RFC 4291 §2.5.5.2: ::ffff:a.b.c.d is the IPv4 address a.b.c.d. */
-    if (rule->family == AF_INET && a.family == AF_INET6) {
-        if (memcmp(a.addr, v4_mapped_prefix, 12) != 0) {
-            return 0;
-        }
-        memmove(a.addr, a.addr + 12, 4);
-    }
-    else if (rule->family == AF_INET6 && a.family == AF_INET) {
-        memmove(a.addr + 12, a.addr, 4);
-        memcpy(a.addr, v4_mapped_prefix, 12);
-    }
-    return prefix_equal(rule->addr, a.addr, rule->prefix);
 }
 
 /* ------------------------------------------------------------ compiling */
@@ -694,7 +431,7 @@ static int compile_test(expr_compiler *c, expr_cond *cond,
         if (var_is_ip(cond->var) && opv->type == HR_VAL_STRING) {
             /* An address or block compares as numbers; other text
              * ("" for unset) compares as text. */
-            if (parse_cidr(cond->operand, 0, &cond->cidr) != 0 &&
+            if (expr_parse_cidr(cond->operand, 0, &cond->cidr) != 0 &&
                 strchr(cond->operand, '/') != NULL) {
                 expr_error(c, opv, "has an invalid address block '%s'",
                            cond->operand);
@@ -967,179 +704,6 @@ hr_expr *hr_expr_constant(apr_pool_t *p, const hr_value *v)
 {
     hr_expr *e = apr_pcalloc(p, sizeof(*e));
 
-    e->otherwise = v ? v : &false_value;
+    e->otherwise = v ? v : &expr_false_value;
     return e;
-}
-
-/* ------------------------------------------------------------ evaluating */
-
-static int ascii_lower(int ch)
-{
-    return (ch >= 'A' && ch <= 'Z') ? ch + ('a' - 'A') : ch;
-}
-
-/* Compare @len octets, ignoring ASCII case when @caseless. */
-static int same_text(const char *a, const char *b, apr_size_t len,
-                     int caseless)
-{
-    apr_size_t i;
-
-    if (!caseless) {
-        return memcmp(a, b, len) == 0;
-    }
-    for (i = 0; i < len; i++) {
-        if (ascii_lower((unsigned char)a[i]) !=
-            ascii_lower((unsigned char)b[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/*
- * PCRE2 needs a match data block per match.  It is carved out of a buffer
- * on this thread's stack, so matching allocates nothing and no two threads
- * share state.
- */
-typedef struct {
-    union {
-        max_align_t align;
-        unsigned char bytes[EXPR_MATCH_ARENA];
-    } buf;
-    apr_size_t used;
-} match_arena;
-
-static void *arena_malloc(PCRE2_SIZE size, void *data)
-{
-    match_arena *arena = data;
-    apr_size_t need = (size + 15) & ~(apr_size_t)15;
-    void *mem;
-
-    if (need < size || need > sizeof(arena->buf) - arena->used) {
-        return NULL;
-    }
-    mem = arena->buf.bytes + arena->used;
-    arena->used += need;
-    return mem;
-}
-
-static void arena_free(void *mem, void *data)
-{
-    /* The whole arena goes away with the caller's stack frame. */
-    (void)mem;
-    (void)data;
-}
-
-static int pattern_match(const expr_cond *cond, const char *value,
-                         apr_size_t len)
-{
-    match_arena arena;
-    pcre2_general_context *gctx;
-    pcre2_match_data *md;
-
-    arena.used = 0;
-    gctx = pcre2_general_context_create(arena_malloc, arena_free, &arena);
-    if (gctx == NULL) {
-        return 0;
-    }
-    md = pcre2_match_data_create(1, gctx);
-    if (md == NULL) {
-        return 0;
-    }
-    /* XXX: a match that exceeds EXPR_MATCH_LIMIT or the arena (only the
-     * interpreter uses it, for deep backtracking) counts as no match. */
-    return pcre2_match(cond->re, (PCRE2_SPTR)value, len, 0, 0, md,
-                       cond->mctx) >= 0;
-}
-
-/* The test itself, before "not-" is applied. */
-static int eval_test(const hr_expr *e, const expr_cond *cond,
-                     const char *value)
-{
-    apr_size_t len = strlen(value);
-
-    switch (cond->op) {
-    case OP_EQ:
-        if (cond->cidr.family != 0) {
-            return cidr_match(&cond->cidr, value);
-        }
-        return len == cond->operand_len &&
-               same_text(value, cond->operand, len, cond->caseless);
-    case OP_STARTS_WITH:
-        return len >= cond->operand_len &&
-               same_text(value, cond->operand, cond->operand_len,
-                         cond->caseless);
-    case OP_ENDS_WITH:
-        return len >= cond->operand_len &&
-               same_text(value + len - cond->operand_len, cond->operand,
-                         cond->operand_len, cond->caseless);
-    case OP_IN_LIST:
-        return hr_lists_contains(e->lists, cond->operand, value, 1);
-    case OP_MATCHES:
-        return pattern_match(cond, value, len);
-    }
-    return 0;
-}
-
-static int eval_cond(const hr_expr *e, const expr_cond *cond,
-                     hr_var_getter *get, void *ctx)
-{
-    const char *value;
-    int i;
-
-    switch (cond->kind) {
-    case COND_ANY_OF:
-        for (i = 0; i < cond->nchildren; i++) {
-            if (eval_cond(e, &cond->children[i], get, ctx)) {
-                return 1;
-            }
-        }
-        return 0;
-    case COND_ALL_OF:
-        for (i = 0; i < cond->nchildren; i++) {
-            if (!eval_cond(e, &cond->children[i], get, ctx)) {
-                return 0;
-            }
-        }
-        return 1;
-    case COND_NONE_OF:
-        for (i = 0; i < cond->nchildren; i++) {
-            if (eval_cond(e, &cond->children[i], get, ctx)) {
-                return 0;
-            }
-        }
-        return 1;
-    case COND_TEST:
-        break;
-    }
-    value = get ? get(ctx, cond->var) : NULL;
-    if (value == NULL) {
-        value = "";
-    }
-    return eval_test(e, cond, value) != cond->negate;
-}
-
-const hr_value *hr_expr_eval(const hr_expr *e, hr_var_getter *get, void *ctx)
-{
-    int i;
-
-    if (e == NULL) {
-        return &false_value;
-    }
-    for (i = 0; i < e->nrules; i++) {
-        if (eval_cond(e, &e->rules[i].cond, get, ctx)) {
-            return e->rules[i].then;
-        }
-    }
-    return e->otherwise ? e->otherwise : &false_value;
-}
-
-int hr_expr_is_constant(const hr_expr *e)
-{
-    return e == NULL || e->nrules == 0;
-}
-
-unsigned hr_expr_variables(const hr_expr *e)
-{
-    return e ? e->variables : 0;
 }
