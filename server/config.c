@@ -20,6 +20,7 @@
  * behind but that pool, which the caller destroys.
  */
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -575,6 +576,21 @@ hr_server *hr_config_load(apr_pool_t *parent, const char *file,
         return NULL;
     }
     return srv;
+}
+
+HR_DECLARE(void) hr_config_error(hr_server *srv, apr_array_header_t *errors,
+                                 const char *file, int line,
+                                 const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(srv->pool, fmt, ap);
+    va_end(ap);
+    APR_ARRAY_PUSH(errors, char *) =
+        line > 0 ? apr_psprintf(srv->pool, "%s:%d: %s", file, line, msg)
+                 : apr_psprintf(srv->pool, "%s: %s", file, msg);
 }
 
 HR_DECLARE(const hr_expr *) hr_setting(const hr_server *srv, const char *path)

@@ -126,6 +126,17 @@ struct hr_module {
 /** Declare the record of module @short ("dsn" -> dsn_module). */
 #define HR_MODULE(short) hr_module short##_module
 
+/**
+ * For post_config: append "FILE:LINE: message" to @errors ("FILE: message"
+ * when @line is 0), allocated from the generation's pool.  @file is the
+ * configuration file of the value at fault (hr_value.file) or a data
+ * file the module read (an htpasswd file, a list).
+ */
+HR_DECLARE(void) hr_config_error(hr_server *srv, apr_array_header_t *errors,
+                                 const char *file, int line,
+                                 const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /** Module by name ("mod_dsn"), NULL when not loaded. */
 HR_DECLARE(hr_module *) hr_find_module(const hr_server *srv,
                                        const char *name);

@@ -419,24 +419,6 @@ static void auth_register_hooks(apr_pool_t *p)
 
 /* ---------------------------------------------------------- post_config */
 
-static void auth_error(hr_server *srv, apr_array_header_t *errors,
-                       const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void auth_error(hr_server *srv, apr_array_header_t *errors,
-                       const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    const char *msg;
-
-    va_start(ap, fmt);
-    msg = apr_pvsprintf(srv->pool, fmt, ap);
-    va_end(ap);
-    APR_ARRAY_PUSH(errors, char *) =
-        line > 0 ? apr_psprintf(srv->pool, "%s:%d: %s", file, line, msg)
-                 : apr_psprintf(srv->pool, "%s: %s", file, msg);
-}
-
 /*
  * Every mechanism named in session.auth.mechanisms, constant or in the
  * `then`/`else` of a rule, must be one this module implements.
@@ -449,7 +431,7 @@ static int auth_check_mechanisms(hr_server *srv, const hr_value *v,
     switch (v->type) {
     case HR_VAL_STRING:
         if (sasl_mech_by_name(v->u.s) == SASL_MECH_UNKNOWN) {
-            auth_error(srv, errors, v->file, v->line, "session.auth."
+            hr_config_error(srv, errors, v->file, v->line, "session.auth."
                        "mechanisms: unknown SASL mechanism \"%s\" (mod_auth "
                        "offers PLAIN and LOGIN)", v->u.s);
             nerr++;
@@ -510,13 +492,13 @@ static int auth_load_htpasswd(hr_server *srv, apr_pool_t *ptemp,
         rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
     }
     if (rv != APR_SUCCESS) {
-        auth_error(srv, errors, where->file, where->line, "session.auth."
+        hr_config_error(srv, errors, where->file, where->line, "session.auth."
                    "lookup: cannot read %s: %s", path,
                    apr_strerror(rv, err, sizeof(err)));
         return 1;
     }
     if (fi.size > AUTH_HTPASSWD_MAX) {
-        auth_error(srv, errors, where->file, where->line, "session.auth."
+        hr_config_error(srv, errors, where->file, where->line, "session.auth."
                    "lookup: %s is larger than %d octets", path,
                    AUTH_HTPASSWD_MAX);
         return 1;
@@ -526,14 +508,14 @@ static int auth_load_htpasswd(hr_server *srv, apr_pool_t *ptemp,
     rv = apr_file_read_full(f, text, size, &size);
     apr_file_close(f);
     if (rv != APR_SUCCESS && rv != APR_EOF) {
-        auth_error(srv, errors, where->file, where->line, "session.auth."
+        hr_config_error(srv, errors, where->file, where->line, "session.auth."
                    "lookup: cannot read %s: %s", path,
                    apr_strerror(rv, err, sizeof(err)));
         return 1;
     }
     text[size] = '\0';
     if (memchr(text, '\0', size) != NULL) {
-        auth_error(srv, errors, path, 0, "not a text file (NUL octet)");
+        hr_config_error(srv, errors, path, 0, "not a text file (NUL octet)");
         return 1;
     }
 
@@ -557,27 +539,27 @@ static int auth_load_htpasswd(hr_server *srv, apr_pool_t *ptemp,
         }
         colon = strchr(line, ':');
         if (colon == NULL || colon == line) {
-            auth_error(srv, errors, path, lineno, "expected user:hash");
+            hr_config_error(srv, errors, path, lineno, "expected user:hash");
             nerr++;
             continue;
         }
         *colon = '\0';
         hash = colon + 1;
         if (colon - line > AUTH_USER_MAX) {
-            auth_error(srv, errors, path, lineno, "user name longer than "
+            hr_config_error(srv, errors, path, lineno, "user name longer than "
                        "%d octets", AUTH_USER_MAX);
             nerr++;
             continue;
         }
         if (!auth_scheme_known(hash) || strchr(hash, ':') != NULL) {
-            auth_error(srv, errors, path, lineno, "user '%s': unsupported "
+            hr_config_error(srv, errors, path, lineno, "user '%s': unsupported "
                        "password hash (use bcrypt $2y$, SHA-512-crypt $6$, "
                        "SHA-256-crypt $5$, $apr1$ or {SHA})", line);
             nerr++;
             continue;
         }
         if (apr_hash_get(conf->users, line, APR_HASH_KEY_STRING) != NULL) {
-            auth_error(srv, errors, path, lineno, "user '%s' is defined "
+            hr_config_error(srv, errors, path, lineno, "user '%s' is defined "
                        "twice", line);
             nerr++;
             continue;
@@ -608,14 +590,14 @@ static int auth_post_config(hr_server *srv, apr_pool_t *ptemp,
     }
     lookup = hr_value_lookup(srv->config, "session.auth.lookup");
     if (lookup == NULL) {
-        auth_error(srv, errors, srv->config_file, 0, "mod_auth is loaded "
+        hr_config_error(srv, errors, srv->config_file, 0, "mod_auth is loaded "
                    "but session.auth.lookup (\"file://users.htpasswd\") is "
                    "not set");
         return -1;
     }
     if (lookup->type != HR_VAL_STRING ||
         strncmp(lookup->u.s, "file://", 7) != 0 || lookup->u.s[7] == '\0') {
-        auth_error(srv, errors, lookup->file, lookup->line, "session.auth."
+        hr_config_error(srv, errors, lookup->file, lookup->line, "session.auth."
                    "lookup must be \"file://PATH\" (an htpasswd file)");
         return -1;
     }

@@ -396,23 +396,6 @@ static void rcpt_register_hooks(apr_pool_t *p)
 
 /* ---------------------------------------------------------- post_config */
 
-static void rcpt_error(hr_server *srv, apr_array_header_t *errors,
-                       const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void rcpt_error(hr_server *srv, apr_array_header_t *errors,
-                       const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    const char *msg;
-
-    va_start(ap, fmt);
-    msg = apr_pvsprintf(srv->pool, fmt, ap);
-    va_end(ap);
-    APR_ARRAY_PUSH(errors, char *) =
-        apr_psprintf(srv->pool, "%s:%d: %s", file, line, msg);
-}
-
 /* Parse a configured mailbox; its folded key in *key.  0 or -1. */
 static int rcpt_parse_config_address(hr_server *srv, apr_pool_t *p,
                                      const char *text, const char *file,
@@ -425,7 +408,7 @@ static int rcpt_parse_config_address(hr_server *srv, apr_pool_t *p,
 
     if (hr_parse_mailbox(p, text, 0, &path, &why) != HR_PARSE_OK ||
         text[0] == '<') {
-        rcpt_error(srv, errors, file, line, "%s: \"%s\" is not a mailbox "
+        hr_config_error(srv, errors, file, line, "%s: \"%s\" is not a mailbox "
                    "(local@domain): %s", what, text, why);
         return -1;
     }
@@ -472,7 +455,7 @@ static int rcpt_load_file(hr_server *srv, apr_pool_t *ptemp,
         rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
     }
     if (rv == APR_SUCCESS && fi.size > RCPT_FILE_MAX) {
-        rcpt_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
+        hr_config_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
                    "addresses: %s is larger than %d octets", path,
                    RCPT_FILE_MAX);
         return 1;
@@ -487,7 +470,7 @@ static int rcpt_load_file(hr_server *srv, apr_pool_t *ptemp,
         text[size] = '\0';
     }
     if (rv != APR_SUCCESS) {
-        rcpt_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
+        hr_config_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
                    "addresses: cannot read %s: %s", path,
                    apr_strerror(rv, err, sizeof(err)));
         return 1;
@@ -527,7 +510,7 @@ static int rcpt_load_addresses(hr_server *srv, apr_pool_t *ptemp,
         for (i = 0; i < v->u.array->nelts; i++) {
             const hr_value *a = APR_ARRAY_IDX(v->u.array, i, hr_value *);
             if (a->type != HR_VAL_STRING) {
-                rcpt_error(srv, errors, a->file, a->line, "session.rcpt."
+                hr_config_error(srv, errors, a->file, a->line, "session.rcpt."
                            "lookup.addresses must hold strings");
                 nerr++;
                 continue;
@@ -543,7 +526,7 @@ static int rcpt_load_addresses(hr_server *srv, apr_pool_t *ptemp,
     }
     if (v->type == HR_VAL_STRING && strncmp(v->u.s, "list/", 5) == 0) {
         if (!hr_lists_exists(srv->lists, v->u.s + 5)) {
-            rcpt_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
+            hr_config_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
                        "addresses: there is no [list] entry \"%s\"",
                        v->u.s + 5);
             return 1;
@@ -551,7 +534,7 @@ static int rcpt_load_addresses(hr_server *srv, apr_pool_t *ptemp,
         conf->list = v->u.s + 5;
         return 0;
     }
-    rcpt_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
+    hr_config_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
                "addresses must be a list of mailboxes, \"file://PATH\" or "
                "\"list/NAME\"");
     return 1;
@@ -564,7 +547,7 @@ static int rcpt_load_aliases(hr_server *srv, rcpt_config *conf,
     int i, j, nerr = 0;
 
     if (v->type != HR_VAL_TABLE) {
-        rcpt_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
+        hr_config_error(srv, errors, v->file, v->line, "session.rcpt.lookup."
                    "aliases must be a table: \"alias@domain\" = "
                    "[\"member@domain\", ...]");
         return 1;
@@ -607,7 +590,7 @@ static int rcpt_load_aliases(hr_server *srv, rcpt_config *conf,
                                               "alias member", &mkey,
                                               errors) != 0) {
                     if (m->type != HR_VAL_STRING) {
-                        rcpt_error(srv, errors, m->file, m->line, "alias "
+                        hr_config_error(srv, errors, m->file, m->line, "alias "
                                    "'%s': members must be strings",
                                    te->key);
                     }
@@ -618,7 +601,7 @@ static int rcpt_load_aliases(hr_server *srv, rcpt_config *conf,
             }
         }
         else {
-            rcpt_error(srv, errors, members->file, members->line, "alias "
+            hr_config_error(srv, errors, members->file, members->line, "alias "
                        "'%s' must be a non-empty list of mailboxes",
                        te->key);
             nerr++;

@@ -63,9 +63,8 @@ static void config_error(hr_server *srv, apr_array_header_t *errors,
     va_start(ap, fmt);
     msg = apr_pvsprintf(srv->pool, fmt, ap);
     va_end(ap);
-    APR_ARRAY_PUSH(errors, char *) =
-        v ? apr_psprintf(srv->pool, "%s:%d: %s", v->file, v->line, msg)
-          : apr_psprintf(srv->pool, "%s: %s", srv->config_file, msg);
+    hr_config_error(srv, errors, v ? v->file : srv->config_file,
+                    v ? v->line : 0, "%s", msg);
 }
 
 TLS_PRIVATE const char *tls_error_reason(apr_pool_t *p)
