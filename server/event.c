@@ -177,7 +177,7 @@ static void rearm(hr_conn *conn)
     apr_int64_t timeout = 300000;
     apr_time_t now = apr_time_now();
 
-    if (c->io->pending(c->io)) {
+    if (!c->want_write && c->io->pending(c->io)) {
         dispatch(conn, EV_READ);   /* decrypted input is waiting */
         return;
     }
@@ -198,7 +198,8 @@ static void rearm(hr_conn *conn)
         if (c->hard_deadline && conn->deadline > c->hard_deadline) {
             conn->deadline = c->hard_deadline;
         }
-        conn->pfd.reqevents = APR_POLLIN;
+        /* a slow reader: wait for room to write, read nothing more */
+        conn->pfd.reqevents = c->want_write ? APR_POLLOUT : APR_POLLIN;
         if (apr_pollset_add(loop.pollset, &conn->pfd) == APR_SUCCESS) {
             conn->in_pollset = 1;
         }

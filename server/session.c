@@ -325,6 +325,45 @@ int hr_session_has_input(hr_session *s)
     return c->in_end > c->in_start || c->io->pending(c->io);
 }
 
+/*
+ * Write what the socket takes now, without waiting: 0 when everything
+ * went, 1 when some is left (the client is slow to read: the session then
+ * waits in the poller for POLLOUT and reads no more input meanwhile), -1
+ * when the connection failed.  No worker thread ever waits for a client.
+ */
+static int flush_some(hr_session *s)
+{
+    hr_session_core *c = HR_SCORE(s);
+    apr_size_t done = 0;
+
+    while (done < c->out_len) {
+        int again = 0;
+        apr_ssize_t n = c->io->write(c->io, c->out + done, c->out_len - done,
+                                     &again);
+        if (n > 0) {
+            done += n;
+            continue;
+        }
+        if (again) {
+            break;
+        }
+        c->out_len = 0;
+        c->want_write = 0;
+        c->close_now = 1;
+        return -1;
+    }
+    if (done > 0) {
+        memmove(c->out, c->out + done, c->out_len - done);
+        c->out_len -= done;
+    }
+    if (c->out_len > 0 && !c->want_write) {
+        hr_log_session(s, HR_LOG_DEBUG, "client reads slowly: %lu octets "
+                       "of replies wait", (unsigned long)c->out_len);
+    }
+    c->want_write = c->out_len > 0;
+    return c->want_write;
+}
+
 HR_DECLARE(int) hr_session_flush(hr_session *s)
 {
     hr_session_core *c = HR_SCORE(s);
@@ -341,8 +380,9 @@ HR_DECLARE(int) hr_session_flush(hr_session *s)
             continue;
         }
         if (again) {
-            /* XXX: a slow reader holds this worker while its socket
-             * buffer drains; replies are small, so this is rare. */
+            /* XXX: this blocking form is for modules that must have the
+             * reply out before they go on (STARTTLS's 220 before the
+             * handshake); the session itself uses flush_some(). */
             struct pollfd pfd = {c->io->fd, POLLOUT, 0};
             if (poll(&pfd, 1, (int)timeout_ms) > 0) {
                 continue;
@@ -353,6 +393,7 @@ HR_DECLARE(int) hr_session_flush(hr_session *s)
         return -1;
     }
     c->out_len = 0;
+    c->want_write = 0;
     return 0;
 }
 
@@ -563,7 +604,7 @@ static void process_input(hr_session *s)
     hr_session_core *c = HR_SCORE(s);
 
     while (c->in_start < c->in_end && !c->closing && !c->close_now &&
-           c->delay == 0) {
+           c->delay == 0 && !c->want_write) {
         char *start = c->in + c->in_start;
         apr_size_t avail = c->in_end - c->in_start;
         unsigned flags;
@@ -597,7 +638,7 @@ static void process_input(hr_session *s)
                 if (out_of_step(s)) {
                     return;
                 }
-                hr_session_flush(s);
+                flush_some(s);
             }
             continue;
         }
@@ -641,11 +682,8 @@ static void process_input(hr_session *s)
         if (out_of_step(s)) {
             return;
         }
-        if (flags & HR_VERB_GROUP_END) {
-            hr_session_flush(s);
-        }
-        if (c->out_len > HR_OUTBUF_MAX) {
-            hr_session_flush(s);
+        if ((flags & HR_VERB_GROUP_END) || c->out_len > HR_OUTBUF_MAX) {
+            flush_some(s);
         }
     }
 }
@@ -669,8 +707,14 @@ int hr_session_step(hr_session *s)
     apr_int64_t limit = 0;
     int rounds;
 
-    if (c->out_len > 0 && hr_session_flush(s) != 0) {
-        return 1;
+    if (c->out_len > 0) {
+        int rv = flush_some(s);
+        if (rv != 0) {
+            return rv < 0;   /* failed, or still waiting to write */
+        }
+    }
+    if (c->closing) {
+        return 1;   /* the last replies went out */
     }
     c->delay = 0;
     hr_session_int(s, "session.transfer-limit", &limit);
@@ -683,7 +727,8 @@ int hr_session_step(hr_session *s)
          * only after what was read has been processed: the poller wakes
          * the session for what is still in the socket, never for what
          * already sits in the buffer. */
-        if (c->closing || c->close_now || c->delay > 0 || rounds == 64) {
+        if (c->closing || c->close_now || c->delay > 0 || c->want_write ||
+            rounds == 64) {
             break;
         }
         compact_input(c);
@@ -715,10 +760,14 @@ int hr_session_step(hr_session *s)
     if (c->delay > 0) {
         return 0;   /* the event loop sleeps, then flushes and goes on */
     }
-    if (!c->close_now) {
-        hr_session_flush(s);
+    if (!c->close_now && flush_some(s) < 0) {
+        return 1;
     }
-    return c->closing || c->close_now;
+    if (c->close_now) {
+        return 1;
+    }
+    /* closing with replies still queued: wait until they are written */
+    return c->closing && c->out_len == 0;
 }
 
 /* ----------------------------------------------------------- start, end */
@@ -737,7 +786,7 @@ int hr_session_start(hr_session *s)
         return 1;
     }
     if (rv == HR_DISCONNECT) {
-        hr_session_flush(s);
+        flush_some(s);   /* best effort: the connection is going */
         return 1;
     }
     if (rv == HR_DENY) {
@@ -753,19 +802,19 @@ int hr_session_start(hr_session *s)
         if (n > 0) {
             hr_reply(s, 554, "5.5.0", "Protocol error: talked before the "
                      "greeting");
-            hr_session_flush(s);
+            flush_some(s);
             return 1;
         }
         hr_reply(s, 220, NULL, "%s %s", l->hostname, l->greeting);
     }
-    return hr_session_flush(s) != 0;
+    return flush_some(s) < 0;
 }
 
 void hr_session_abort(hr_session *s, int code, const char *esc,
                       const char *text)
 {
     hr_reply(s, code, esc, "%s %s", s->listener->hostname, text);
-    hr_session_flush(s);
+    flush_some(s);   /* best effort: a client that does not read loses it */
 }
 
 /*

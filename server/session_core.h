@@ -60,6 +60,7 @@ struct hr_session_core {
     /* state */
     int greeted_refused;         /* connect hook refused: only QUIT */
     int closing;                 /* close after flushing */
+    int want_write;              /* replies wait for the socket to drain */
     int close_now;               /* close without flushing more */
     apr_interval_time_t delay;   /* tarpit before the next reply */
     apr_array_header_t *advertised; /* keywords of the last EHLO reply */
