@@ -100,6 +100,7 @@ HR_DECLARE(int) hr_body_begin(hr_session *s)
         return HR_DENY;
     }
     t->body_started = 1;
+    tc->size_limit = hr_session_size_limit(s);   /* not per chunk */
     tc->in_headers = 1;
     tc->header_line_start = 1;
     return HR_OK;
@@ -143,15 +144,13 @@ HR_DECLARE(int) hr_body_write(hr_session *s, const char *data,
 {
     hr_txn *t = s->txn;
     hr_txn_core *tc;
-    apr_off_t limit;
 
     if (t == NULL || !t->body_started) {
         return HR_DENY;
     }
     tc = txn_core(t);
-    limit = hr_session_size_limit(s);
     t->size += len;
-    if (tc->too_big || (limit > 0 && t->size > limit)) {
+    if (tc->too_big || (tc->size_limit > 0 && t->size > tc->size_limit)) {
         tc->too_big = 1;   /* keep reading, store nothing more */
         return HR_DENY;
     }

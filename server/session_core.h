@@ -27,6 +27,7 @@ typedef struct hr_txn_core {
     hr_spool_msg *spool;         /* the message file being written */
     int spool_failed;            /* a write failed: answer 451 at the end */
     int too_big;                 /* over the size limit: 552 at the end */
+    apr_off_t size_limit;        /* the session's limit, read at the start */
     int bad_newline;             /* bare CR/LF in DATA: 550 at the end */
     int received_count;          /* Received: headers seen (loop guard) */
     int in_headers;              /* still in the header section */
