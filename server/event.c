@@ -177,11 +177,14 @@ static void rearm(hr_conn *conn)
     apr_int64_t timeout = 300000;
     apr_time_t now = apr_time_now();
 
-    if (!c->want_write && c->io->pending(c->io)) {
+    if (!c->want_write && c->resume_fn == NULL && c->io->pending(c->io)) {
         dispatch(conn, EV_READ);   /* decrypted input is waiting */
         return;
     }
     hr_session_int(s, "session.timeout", &timeout);
+    if (c->resume_fn != NULL && c->resume_timeout > 0) {
+        timeout = apr_time_as_msec(c->resume_timeout);
+    }
     apr_thread_mutex_lock(loop.lock);
     if (loop.stopping) {
         apr_thread_mutex_unlock(loop.lock);
@@ -198,8 +201,10 @@ static void rearm(hr_conn *conn)
         if (c->hard_deadline && conn->deadline > c->hard_deadline) {
             conn->deadline = c->hard_deadline;
         }
-        /* a slow reader: wait for room to write, read nothing more */
-        conn->pfd.reqevents = c->want_write ? APR_POLLOUT : APR_POLLIN;
+        /* parked by a module (a TLS handshake): what it waits for; a
+         * slow reader: room to write, and no more input meanwhile */
+        conn->pfd.reqevents = c->resume_fn ? c->resume_events
+                              : c->want_write ? APR_POLLOUT : APR_POLLIN;
         if (apr_pollset_add(loop.pollset, &conn->pfd) == APR_SUCCESS) {
             conn->in_pollset = 1;
         }
@@ -246,7 +251,12 @@ static void *APR_THREAD_FUNC conn_task(apr_thread_t *thread, void *data)
         close = hr_session_start(s);
         break;
     case EV_TIMEOUT:
-        if (HR_SCORE(s)->hard_deadline &&
+        if (HR_SCORE(s)->resume_fn != NULL) {
+            /* a parked step (TLS handshake) that never completed: there
+             * is no channel to send a reply in */
+            hr_log_session(s, HR_LOG_INFO, "timed out while waiting");
+        }
+        else if (HR_SCORE(s)->hard_deadline &&
             apr_time_now() >= HR_SCORE(s)->hard_deadline) {
             hr_session_abort(s, 421, "4.4.2", "Session too long, closing "
                              "connection");

@@ -33,6 +33,8 @@
 #include "session_core.h"
 #include "smtp_parse.h"
 
+static int send_greeting(hr_session *s);
+
 /* ------------------------------------------------------- the plain layer */
 
 static apr_ssize_t plain_read(hr_io *io, char *buf, apr_size_t len,
@@ -426,6 +428,18 @@ HR_DECLARE(void) hr_session_read_octets(hr_session *s, apr_off_t count,
     c->octets_baton = baton;
 }
 
+HR_DECLARE(void) hr_session_wait(hr_session *s, int events,
+                                 apr_interval_time_t timeout,
+                                 hr_resume_fn *fn, void *baton)
+{
+    hr_session_core *c = HR_SCORE(s);
+
+    c->resume_fn = fn;
+    c->resume_baton = baton;
+    c->resume_events = events;
+    c->resume_timeout = timeout;
+}
+
 HR_DECLARE(void) hr_session_read_line(hr_session *s, hr_line_fn *fn,
                                       void *baton)
 {
@@ -604,7 +618,7 @@ static void process_input(hr_session *s)
     hr_session_core *c = HR_SCORE(s);
 
     while (c->in_start < c->in_end && !c->closing && !c->close_now &&
-           c->delay == 0 && !c->want_write) {
+           c->delay == 0 && !c->want_write && c->resume_fn == NULL) {
         char *start = c->in + c->in_start;
         apr_size_t avail = c->in_end - c->in_start;
         unsigned flags;
@@ -679,7 +693,7 @@ static void process_input(hr_session *s)
             flags = dispatch_line(s, start, len);
         }
 
-        if (out_of_step(s)) {
+        if (c->resume_fn == NULL && out_of_step(s)) {
             return;
         }
         if ((flags & HR_VERB_GROUP_END) || c->out_len > HR_OUTBUF_MAX) {
@@ -716,6 +730,26 @@ int hr_session_step(hr_session *s)
     if (c->closing) {
         return 1;   /* the last replies went out */
     }
+    if (c->resume_fn != NULL) {
+        hr_resume_fn *fn = c->resume_fn;
+        int rv;
+
+        c->resume_fn = NULL;
+        rv = fn(s, c->resume_baton);
+        if (rv == HR_DISCONNECT) {
+            flush_some(s);
+            return 1;
+        }
+        if (c->resume_fn != NULL) {
+            return 0;   /* parked again */
+        }
+        if (c->greeting_pending) {
+            c->greeting_pending = 0;
+            if (send_greeting(s)) {
+                return 1;
+            }
+        }
+    }
     c->delay = 0;
     hr_session_int(s, "session.transfer-limit", &limit);
     for (rounds = 0;; rounds++) {
@@ -728,7 +762,7 @@ int hr_session_step(hr_session *s)
          * the session for what is still in the socket, never for what
          * already sits in the buffer. */
         if (c->closing || c->close_now || c->delay > 0 || c->want_write ||
-            rounds == 64) {
+            c->resume_fn != NULL || rounds == 64) {
             break;
         }
         compact_input(c);
@@ -772,6 +806,28 @@ int hr_session_step(hr_session *s)
 
 /* ----------------------------------------------------------- start, end */
 
+/* The 220 greeting, or 554 to a client that talked first.  1: close. */
+static int send_greeting(hr_session *s)
+{
+    hr_session_core *c = HR_SCORE(s);
+    const hr_listener *l = s->listener;
+    char probe[1];
+    int again = 0;
+    /* RFC 5321 §4.3.1: the server speaks first; a client that talks
+     * before the greeting is not waiting for it (Postfix's "pregreet"
+     * test). */
+    apr_ssize_t n = c->io->read(c->io, probe, 1, &again);
+
+    if (n > 0) {
+        hr_reply(s, 554, "5.5.0", "Protocol error: talked before the "
+                 "greeting");
+        flush_some(s);
+        return 1;
+    }
+    hr_reply(s, 220, NULL, "%s %s", l->hostname, l->greeting);
+    return flush_some(s) < 0;
+}
+
 int hr_session_start(hr_session *s)
 {
     hr_session_core *c = HR_SCORE(s);
@@ -791,23 +847,13 @@ int hr_session_start(hr_session *s)
     }
     if (rv == HR_DENY) {
         c->greeted_refused = 1;
+        return flush_some(s) < 0;
     }
-    else {
-        char probe[1];
-        int again = 0;
-        /* RFC 5321 §4.3.1: the server speaks first; a client that talks
-         * before the greeting is not waiting for it (Postfix's
-         * "pregreet" test). */
-        apr_ssize_t n = c->io->read(c->io, probe, 1, &again);
-        if (n > 0) {
-            hr_reply(s, 554, "5.5.0", "Protocol error: talked before the "
-                     "greeting");
-            flush_some(s);
-            return 1;
-        }
-        hr_reply(s, 220, NULL, "%s %s", l->hostname, l->greeting);
+    if (c->resume_fn != NULL) {
+        c->greeting_pending = 1;   /* e.g. after the implicit TLS handshake */
+        return 0;
     }
-    return flush_some(s) < 0;
+    return send_greeting(s);
 }
 
 void hr_session_abort(hr_session *s, int code, const char *esc,

@@ -51,6 +51,11 @@ struct hr_session_core {
     hr_octets_fn *octets_data;
     hr_octets_done_fn *octets_done;
     void *octets_baton;
+    hr_resume_fn *resume_fn;     /* parked: call this when ready */
+    void *resume_baton;
+    int resume_events;           /* APR_POLLIN / APR_POLLOUT */
+    apr_interval_time_t resume_timeout;
+    int greeting_pending;        /* the connect hook parked the session */
     hr_line_fn *line_fn;         /* next line goes here (SASL) */
     void *line_baton;
 

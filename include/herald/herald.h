@@ -276,6 +276,22 @@ struct hr_io {
     void *ctx;
 };
 
+/**
+ * Park the session until its socket is ready for @events (APR_POLLIN or
+ * APR_POLLOUT), then call @fn instead of reading commands: for work done
+ * in steps without holding a worker thread, such as a TLS handshake.
+ * @fn returns HR_OK when it is done (the session goes on: a greeting held
+ * back by the connect hook is sent, commands are read again), HR_DECLINED
+ * after calling hr_session_wait() again to wait once more, or
+ * HR_DISCONNECT to close without a reply.  @timeout (0: session.timeout)
+ * bounds each wait; when it passes the connection is closed.  Call it
+ * from a verb handler (which then returns HR_OK) or the connect hook.
+ */
+typedef int hr_resume_fn(hr_session *s, void *baton);
+HR_DECLARE(void) hr_session_wait(hr_session *s, int events,
+                                 apr_interval_time_t timeout,
+                                 hr_resume_fn *fn, void *baton);
+
 /** Replace the session's I/O layer (STARTTLS, implicit TLS). */
 HR_DECLARE(void) hr_session_set_io(hr_session *s, hr_io *io);
 HR_DECLARE(hr_io *) hr_session_get_io(hr_session *s);

@@ -83,17 +83,12 @@ static int starttls_verb(hr_session *s, const char *args)
      * the STARTTLS line was sent in the clear, where anyone could have
      * added it; none of it may be read as coming from inside TLS. */
     hr_session_discard_input(s);
-    if (tls_handshake(s, tc) != 0) {
+    if (tls_handshake_start(s, tc, 1) == HR_DISCONNECT) {
         /* the connection is in an unknown TLS state: no reply is
          * possible, only closing it */
         return HR_DISCONNECT;
     }
-    /* RFC 3207 §4.2: "the server MUST discard any knowledge obtained from
-     * the client, such as the argument to the EHLO command, which was not
-     * obtained from the TLS negotiation itself" (and the transaction and
-     * the keywords advertised before, so a new EHLO is needed). */
-    hr_session_forget(s);
-    return HR_OK;
+    return HR_OK;   /* done, or parked until the client answers */
 }
 
 /*
@@ -110,12 +105,12 @@ static int tls_connect(hr_session *s)
     }
     cert = tls_listener_certificate(s);
     tc = cert ? tls_conn_create(s, cert) : NULL;
-    if (tc == NULL || tls_handshake(s, tc) != 0) {
+    if (tc == NULL || tls_handshake_start(s, tc, 0) == HR_DISCONNECT) {
         /* no reply can be sent: there is no TLS channel to send it in,
          * and a plaintext one would be read as garbage */
         return HR_DISCONNECT;
     }
-    return HR_OK;
+    return HR_OK;   /* the core holds the greeting until it completes */
 }
 
 static void tls_register_hooks(apr_pool_t *p)

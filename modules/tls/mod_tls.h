@@ -53,11 +53,15 @@ typedef struct tls_conn tls_conn;
 TLS_PRIVATE tls_conn *tls_conn_create(hr_session *s, tls_certificate *cert);
 
 /**
- * Run the server side of the handshake on the session's socket, then
- * install the TLS layer and record the version and cipher in the session.
- * Returns 0, or -1 when the handshake failed (already logged).
+ * Start the server side of the handshake on the session's socket.  When
+ * it completes, the TLS layer is installed, the version and cipher are
+ * recorded and (@starttls) the session forgets what it learned in the
+ * clear.  Returns HR_OK (done at once), HR_DECLINED (parked in the poller
+ * until the client answers: the core resumes it) or HR_DISCONNECT (failed,
+ * logged).
  */
-TLS_PRIVATE int tls_handshake(hr_session *s, tls_conn *tc);
+TLS_PRIVATE int tls_handshake_start(hr_session *s, tls_conn *tc,
+                                    int starttls);
 
 /** The reason of the last OpenSSL error of this thread ("" when none). */
 TLS_PRIVATE const char *tls_error_reason(apr_pool_t *p);

@@ -10,15 +10,17 @@
  * pending(), so the event loop does not wait for a socket that will stay
  * quiet.
  *
- * The handshake itself is not split into event-loop steps: the worker
- * thread runs it to the end, waiting with poll() for at most
- * server.tls.handshake-timeout.
+ * The handshake runs in steps: each time OpenSSL wants to read or write,
+ * the session is parked in the poller (hr_session_wait) and resumed when
+ * the socket is ready, so a client that stalls mid-handshake holds no
+ * worker thread; server.tls.handshake-timeout bounds the whole handshake.
  */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_poll.h>
 #include <openssl/err.h>
 
 #include "mod_tls.h"
@@ -33,6 +35,8 @@ struct tls_conn {
     hr_session *session;
     apr_int64_t timeout_ms;    /* longest wait inside one call */
     int failed;                /* fatal error: no close_notify may follow */
+    int starttls;              /* began with STARTTLS (not implicit) */
+    apr_time_t until;          /* the handshake's deadline */
     int closed;
 };
 
@@ -219,54 +223,18 @@ TLS_PRIVATE tls_conn *tls_conn_create(hr_session *s, tls_certificate *cert)
     return tc;
 }
 
-TLS_PRIVATE int tls_handshake(hr_session *s, tls_conn *tc)
+/* The handshake is done: the TLS layer goes under the session. */
+static void tls_install(hr_session *s, tls_conn *tc)
 {
     tls_config *conf = hr_module_config(s->server, &tls_module);
-    int fd = hr_session_get_io(s)->fd;
-    apr_time_t until = apr_time_now() + apr_time_from_msec(tc->timeout_ms);
     const char *sni;
-
-    /* XXX: the handshake holds this worker thread until it completes or
-     * handshake-timeout passes: a client that stalls mid-handshake costs
-     * a thread for that long (a plain idle session costs none). */
-    for (;;) {
-        apr_int64_t left;
-        int rc, err, ready;
-
-        ERR_clear_error();
-        rc = SSL_accept(tc->ssl);
-        if (rc == 1) {
-            break;
-        }
-        err = SSL_get_error(tc->ssl, rc);
-        left = apr_time_as_msec(until - apr_time_now());
-        if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
-            left > 0) {
-            ready = wait_for(fd, err == SSL_ERROR_WANT_READ ? POLLIN
-                                                            : POLLOUT, left);
-            if (ready > 0) {
-                continue;
-            }
-            hr_log_session(s, HR_LOG_INFO, "TLS handshake failed: %s",
-                           ready == 0 ? "timed out" : strerror(errno));
-        }
-        else if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-            hr_log_session(s, HR_LOG_INFO, "TLS handshake failed: timed out");
-        }
-        else {
-            hr_log_session(s, HR_LOG_INFO, "TLS handshake failed: %s",
-                           failure(tc, err));
-        }
-        tc->failed = 1;
-        return -1;
-    }
 
     tc->io.name = "tls";
     tc->io.read = tls_read;
     tc->io.write = tls_write;
     tc->io.pending = tls_pending;
     tc->io.close = tls_close;
-    tc->io.fd = fd;
+    tc->io.fd = hr_session_get_io(s)->fd;
     tc->io.ctx = tc;
     hr_session_set_io(s, &tc->io);
     hr_session_state(s, &tls_module) = tc;
@@ -279,5 +247,54 @@ TLS_PRIVATE int tls_handshake(hr_session *s, tls_conn *tc)
                    s->tls_cipher, SSL_get_cipher_bits(tc->ssl, NULL),
                    served_certificate(conf, tc->ssl), sni ? ", SNI " : "",
                    sni ? hr_log_escape(s->pool, sni, 255) : "");
-    return 0;
+    if (tc->starttls) {
+        /* RFC 3207 §4.2: "the server MUST discard any knowledge obtained
+         * from the client, such as the argument to the EHLO command,
+         * which was not obtained from the TLS negotiation itself" (and
+         * the transaction and the keywords advertised before, so a new
+         * EHLO is needed). */
+        hr_session_forget(s);
+    }
+}
+
+/*
+ * One step of the handshake, run whenever the socket is ready for what
+ * OpenSSL last asked for.  Between steps the session is parked in the
+ * poller (hr_session_wait): a client that stalls mid-handshake costs no
+ * worker thread, only its deadline (server.tls.handshake-timeout, for the
+ * whole handshake).
+ */
+static int tls_handshake_step(hr_session *s, void *baton)
+{
+    tls_conn *tc = baton;
+    apr_time_t left;
+    int rc, err;
+
+    ERR_clear_error();
+    rc = SSL_accept(tc->ssl);
+    if (rc == 1) {
+        tls_install(s, tc);
+        return HR_OK;
+    }
+    err = SSL_get_error(tc->ssl, rc);
+    left = tc->until - apr_time_now();
+    if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
+        left > 0) {
+        hr_session_wait(s, err == SSL_ERROR_WANT_READ ? APR_POLLIN
+                                                      : APR_POLLOUT,
+                        left, tls_handshake_step, tc);
+        return HR_DECLINED;
+    }
+    hr_log_session(s, HR_LOG_INFO, "TLS handshake failed: %s",
+                   left <= 0 ? "timed out" : failure(tc, err));
+    tc->failed = 1;
+    return HR_DISCONNECT;
+}
+
+TLS_PRIVATE int tls_handshake_start(hr_session *s, tls_conn *tc,
+                                    int starttls)
+{
+    tc->starttls = starttls;
+    tc->until = apr_time_now() + apr_time_from_msec(tc->timeout_ms);
+    return tls_handshake_step(s, tc);
 }

@@ -343,6 +343,36 @@ class TestStartTLS(TLSCase):
             self.assertLess(time.time() - started, 8)
             self.assertIn("timed out", h.log_text())
 
+    def test_stalled_handshakes_hold_no_worker(self):
+        # one worker; clients that start a handshake and go quiet (after
+        # STARTTLS, and on the implicit-TLS port) park in the poller
+        h = Herald(self.config() + IMPLICIT, modules=["mod_tls"],
+                   listeners=("smtp", "submissions"),
+                   server="workers = 1\n")
+        with h:
+            stalled = []
+            for _ in range(4):
+                c = h.client()
+                self.ehlo(c)
+                c.cmd("STARTTLS", 220)
+                stalled.append(c)            # no ClientHello follows
+                stalled.append(socket.create_connection(
+                    ("127.0.0.1", h.port("submissions")), 5))
+            time.sleep(0.3)
+            other = h.client()
+            self.ehlo(other)
+            other.cmd("STARTTLS", 220)
+            start_tls(other)
+            self.ehlo(other)
+            other.cmd("QUIT", 221)
+            tls = client_context().wrap_socket(socket.create_connection(
+                ("127.0.0.1", h.port("submissions")), 5))
+            tls.settimeout(5)
+            self.assertTrue(tls.recv(100).startswith(b"220 "))
+            tls.close()
+            for c in stalled:
+                c.close()
+
     def test_renegotiation_refused(self):
         with self.herald(implicit=False, listeners=("smtp",)) as h:
             sc = SClient(["-starttls", "smtp", "-crlf", "-tls1_2",
