@@ -31,7 +31,7 @@
 #include <apr_portable.h>
 
 #include "session_core.h"
-#include "smtp_parse.h"
+#include "hr_smtp.h"
 
 static int send_greeting(hr_session *s);
 

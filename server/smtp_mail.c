@@ -22,7 +22,7 @@
 #include <apr_lib.h>
 
 #include "session_core.h"
-#include "smtp_parse.h"
+#include "hr_smtp.h"
 
 /* A core-owned MAIL parameter.  Returns HR_OK or an error (reply set). */
 static int core_mail_param(hr_session *s, hr_txn *t, const hr_param_value *pv,

@@ -6,7 +6,7 @@
  * Grammar: RFC 5321 §4.1.2 (Path, Mailbox, Local-part, Domain,
  * address-literal, esmtp-param), extended by RFC 6531 §3.3 (UTF8-non-ascii
  * in atext, qtextSMTP, sub-domain and esmtp-value).  Size limits: RFC 5321
- * §4.5.3.1.  Nothing here looks at a session: see smtp_parse.h for how the
+ * §4.5.3.1.  Nothing here looks at a session: see hr_smtp.h for how the
  * handlers use these functions and which reply goes with which status.
  *
  * Every scanner walks a NUL-terminated line once, left to right, and never
@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <apr_strings.h>
 
-#include "smtp_parse.h"
+#include "hr_smtp.h"
 
 #define IS_ALPHA(c) ((((c) | 0x20) >= 'a') && (((c) | 0x20) <= 'z'))
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
@@ -470,7 +470,7 @@ int hr_parse_mail_rcpt(apr_pool_t *p, const char *args, const char *kind,
     }
     s = args + klen + 1;
     if (*s == ' ') {
-        s++;                    /* XXX compromise: see smtp_parse.h */
+        s++;                    /* XXX compromise: see hr_smtp.h */
     }
     if (*s != '<') {
         *why = apr_psprintf(p, "Syntax: %s:<address> [parameters]", kind);

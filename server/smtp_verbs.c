@@ -18,7 +18,7 @@
 #include <apr_lib.h>
 
 #include "session_core.h"
-#include "smtp_parse.h"
+#include "hr_smtp.h"
 
 /* Remember an advertised keyword (its first word, upper case). */
 static void remember_keyword(hr_session *s, const char *line)

@@ -20,7 +20,7 @@
 #include <apr_network_io.h>   /* apr_port_t, for herald.h */
 
 #include "herald.h"
-#include "smtp_parse.h"
+#include "hr_smtp.h"
 
 #define IS_ALPHA(c) ((((c) | 0x20) >= 'a') && (((c) | 0x20) <= 'z'))
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')

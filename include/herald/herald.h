@@ -6,6 +6,7 @@
  *     #include <herald/herald.h>      core types, sessions, replies
  *     #include <herald/hr_module.h>   module record, capabilities, hooks
  *     #include <herald/hr_config.h>   values, declared keys, expressions
+ *     #include <herald/hr_smtp.h>     parsers: paths, mailboxes, xtext
  *
  * and builds with `cc -shared -fPIC $(pkg-config --cflags herald) ...`.
  *

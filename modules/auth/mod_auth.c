@@ -55,7 +55,7 @@
 
 #include "herald.h"
 #include "hr_module.h"
-#include "smtp_parse.h"       /* hr_parse_mailbox, exported by herald */
+#include "hr_smtp.h" /* hr_parse_mailbox: the public parsers */
 #include "sasl_parse.h"
 
 extern hr_module auth_module;

@@ -28,7 +28,7 @@
 #include <apr_strings.h>
 
 #include "sasl_parse.h"
-#include "smtp_parse.h"   /* hr_utf8_valid */
+#include "hr_smtp.h"   /* hr_utf8_valid */
 
 /* LOGIN's challenges: base64 of "Username:" and "Password:". */
 #define LOGIN_ASK_USER "VXNlcm5hbWU6"

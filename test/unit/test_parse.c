@@ -17,7 +17,7 @@
 #include <apr_network_io.h>
 
 #include "herald.h"
-#include "smtp_parse.h"
+#include "hr_smtp.h"
 
 static apr_pool_t *pool;
 

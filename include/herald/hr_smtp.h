@@ -1,10 +1,12 @@
 /*
- * smtp_parse.h -- pure parsers for SMTP command arguments (not installed).
+ * hr_smtp.h -- pure parsers for SMTP command arguments (public API).
  *
  * These functions know nothing about sessions: they take text, return a
  * status and fill plain structures allocated from the pool they are given,
- * so the MAIL, RCPT, VRFY and HELO/EHLO handlers can share them and the
- * unit tests (test/unit/test_parse.c) can drive them with tables.
+ * so the core's MAIL, RCPT, VRFY and HELO/EHLO handlers and modules (the
+ * AUTH= parameter, VRFY, EXPN) share them, and the unit tests
+ * (test/unit/test_parse.c) drive them with tables.  The implementation is
+ * server/smtp_parse.c.
  *
  * A MAIL handler uses them like this:
  *
@@ -29,8 +31,6 @@
 #include <apr.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
-#include <apr_network_io.h>   /* apr_port_t: herald.h uses it without
-                                including it */
 
 #include "herald.h"
 
@@ -87,8 +87,8 @@ typedef struct hr_path {
  * ("" when there is none) and is left exactly as received.
  * Returns HR_PARSE_OK or HR_PARSE_SYNTAX (*verb and *args are then NULL).
  */
-int hr_parse_command(apr_pool_t *p, const char *line, const char **verb,
-                     const char **args);
+HR_DECLARE(int) hr_parse_command(apr_pool_t *p, const char *line,
+                                 const char **verb, const char **args);
 
 /**
  * Parse the arguments of MAIL ("FROM:<path> [SP params]", @kind "FROM") or
@@ -107,9 +107,10 @@ int hr_parse_command(apr_pool_t *p, const char *line, const char **verb,
  * (when @why is not NULL) holds a short text for the reply.
  * Returns an hr_parse_status.
  */
-int hr_parse_mail_rcpt(apr_pool_t *p, const char *args, const char *kind,
-                       int flags, hr_path *path, apr_array_header_t *params,
-                       const char **why);
+HR_DECLARE(int) hr_parse_mail_rcpt(apr_pool_t *p, const char *args,
+                                   const char *kind, int flags,
+                                   hr_path *path, apr_array_header_t *params,
+                                   const char **why);
 
 /**
  * Parse a bare mailbox "local@domain" (the whole of @text; VRFY, EXPN,
@@ -118,8 +119,8 @@ int hr_parse_mail_rcpt(apr_pool_t *p, const char *args, const char *kind,
  * HR_PATH_ALLOW_POSTMASTER "postmaster" alone is.  Returns an
  * hr_parse_status and a reply text in *why.
  */
-int hr_parse_mailbox(apr_pool_t *p, const char *text, int flags,
-                     hr_path *path, const char **why);
+HR_DECLARE(int) hr_parse_mailbox(apr_pool_t *p, const char *text,
+                                 int flags, hr_path *path, const char **why);
 
 /**
  * Is @text a Domain (RFC 5321 §4.1.2: sub-domain *("." sub-domain)),
@@ -127,19 +128,19 @@ int hr_parse_mailbox(apr_pool_t *p, const char *text, int flags,
  * Used for the HELO/EHLO argument (EHLO also allows an address literal:
  * see hr_is_address_literal()).  Returns 1 or 0.
  */
-int hr_parse_domain(const char *text);
+HR_DECLARE(int) hr_parse_domain(const char *text);
 
 /**
  * Is @s valid xtext (RFC 3461 §4): xchar / "+" 2 upper-case hex digits?
  * "+00" is refused (it would decode to NUL).  Returns 1 or 0.
  */
-int hr_xtext_valid(const char *s);
+HR_DECLARE(int) hr_xtext_valid(const char *s);
 
 /**
  * Is [@s, @s+@len) valid UTF-8 (RFC 3629 §4: no overlong forms, no
  * surrogates, nothing above U+10FFFF)?  Returns 1 or 0.
  */
-int hr_utf8_valid(const char *s, apr_size_t len);
+HR_DECLARE(int) hr_utf8_valid(const char *s, apr_size_t len);
 
 /**
  * The usual reply for a failed MAIL (@rcpt 0) or RCPT (@rcpt 1) parse:
@@ -147,8 +148,8 @@ int hr_utf8_valid(const char *s, apr_size_t len);
  *   BAD_PARAM    501 5.5.4   DUP_PARAM               555 5.5.4
  * (RFC 5321 §4.1.1.11 and §4.5.3.1.10, RFC 3463 §3.2 and §3.6).
  */
-void hr_parse_status_reply(int status, int rcpt, int *code,
-                           const char **enhanced);
+HR_DECLARE(void) hr_parse_status_reply(int status, int rcpt, int *code,
+                                       const char **enhanced);
 
 #ifdef __cplusplus
 }
