@@ -15,6 +15,7 @@ bounded: nothing here waits forever.
 
 import json
 import os
+import random
 import shutil
 import signal
 import smtplib
@@ -28,6 +29,24 @@ BUILD = os.environ.get("HERALD_BUILD", "")
 
 
 def free_port():
+    """A port to listen on, outside the kernel's ephemeral range: a port
+    from that range can be taken by any client socket (the tests' own)
+    between this check and the server's bind.  Bounded attempts."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(10000, max(10001, min(low, 32768)))
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -167,17 +186,28 @@ class Herald:
                                      + self.start_args,
                                      stdout=self.log, stderr=self.log,
                                      cwd=self.dir, env=env)
-        port = list(self.ports.values())[0]
-        for _ in range(200):   # bounded: 10 s
-            if self.proc.poll() is not None:
-                raise RuntimeError("herald exited %d:\n%s"
-                                   % (self.proc.returncode, self.log_text()))
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("herald did not listen:\n" + self.log_text())
+        # every listener, then a check that the server is still there (a
+        # failed bind of a later listener makes it exit after the first)
+        for port in self.ports.values():
+            for _ in range(200):   # bounded: 10 s
+                if self.proc.poll() is not None:
+                    raise RuntimeError("herald exited %d:\n%s"
+                                       % (self.proc.returncode,
+                                          self.log_text()))
+                try:
+                    socket.create_connection(("127.0.0.1", port),
+                                             0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            else:
+                raise RuntimeError("herald did not listen:\n" +
+                                   self.log_text())
+        time.sleep(0.02)
+        if self.proc.poll() is not None:
+            raise RuntimeError("herald exited %d:\n%s"
+                               % (self.proc.returncode, self.log_text()))
+        return self
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
